@@ -1,0 +1,118 @@
+'use client';
+// One entry in the feed. Everything from the entry renders as text (React escapes it); the link is
+// re-checked as http(s) before it becomes an href.
+import Link from 'next/link';
+import { useState } from 'react';
+import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
+import type { EntryId } from '@/lib/core/ids';
+import { safeHref } from '@/lib/core/link';
+import { useNode } from '@/lib/client/context';
+import { ConfirmDialog } from './ConfirmDialog';
+import { EntryEditor } from './EntryEditor';
+import { relativeTime, shortKey } from './format';
+
+export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: number; onTag: (tag: string) => void }) {
+  const node = useNode();
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const [failure, setFailure] = useState<string | undefined>();
+  const mine = node !== undefined && node.replication.author === entry.author;
+  const href = safeHref(entry.url);
+  const headingId = `entry-${entry.id}-title`;
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(entry.magnet);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setFailure('Copying is not allowed here; select the magnet link instead.');
+    }
+  };
+
+  if (editing && node !== undefined) {
+    return (
+      <article className="card editing" aria-labelledby={headingId}>
+        <h2 id={headingId} className="visually-hidden">
+          Editing {entry.title}
+        </h2>
+        <EntryEditor entry={entry} onDone={() => setEditing(false)} />
+      </article>
+    );
+  }
+
+  return (
+    <article className="card" aria-labelledby={headingId}>
+      <h2 id={headingId} className="card-title">
+        <Link href={`/e/${entry.id}`}>{entry.title}</Link>
+      </h2>
+      <p className="card-meta">
+        {href !== undefined ? (
+          <a className="host" href={href} target="_blank" rel="noopener noreferrer nofollow ugc">
+            {entry.host}
+          </a>
+        ) : (
+          <span className="host">{entry.host}</span>
+        )}
+        <span className="sep" aria-hidden="true">·</span>
+        <span className="torrent" title={entry.infohash}>
+          {entry.displayName !== '' ? entry.displayName : entry.infohash}
+        </span>
+      </p>
+      {entry.description !== '' && <p className="card-description">{entry.description}</p>}
+      {entry.tags.length > 0 && (
+        <ul className="tags" aria-label="Tags">
+          {entry.tags.map((t) => (
+            <li key={t}>
+              <button type="button" className="tag" onClick={() => onTag(t)}>
+                #{t}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <footer className="card-footer">
+        <time dateTime={new Date(entry.createdAt).toISOString()} title={new Date(entry.createdAt).toLocaleString()}>
+          {relativeTime(entry.createdAt, now)}
+        </time>
+        <span className="author" title={entry.author}>
+          by <code>{shortKey(entry.author)}</code>
+          {mine && ' (you)'}
+        </span>
+        <span className="actions">
+          <button type="button" onClick={copy}>
+            {copied ? 'Copied' : 'Copy magnet'}
+          </button>
+          {mine && (
+            <>
+              <button type="button" onClick={() => setEditing(true)}>
+                Edit
+              </button>
+              <button type="button" className="danger" onClick={() => setConfirming(true)}>
+                Delete
+              </button>
+            </>
+          )}
+        </span>
+      </footer>
+      {failure !== undefined && (
+        <p className="form-error" role="alert">
+          {failure}
+        </p>
+      )}
+      {confirming && node !== undefined && (
+        <ConfirmDialog
+          title="Delete entry?"
+          message={`“${entry.title}” will be deleted for everyone. This cannot be undone.`}
+          confirmLabel="Delete"
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            node.replication.remove(entry.id as EntryId).catch((err: unknown) => setFailure(`Could not delete: ${String(err)}`));
+          }}
+        />
+      )}
+    </article>
+  );
+}

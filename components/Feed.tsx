@@ -1,0 +1,63 @@
+'use client';
+// The live feed with search and tag filtering over the local replica.
+import { useEffect, useMemo, useState } from 'react';
+import { useEntries, useNodeState } from '@/lib/client/context';
+import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
+import { EntryCard } from './EntryCard';
+
+function matches(e: EntryViewDoc, words: string[], tag: string | undefined): boolean {
+  if (tag !== undefined && !e.tags.includes(tag)) return false;
+  if (words.length === 0) return true;
+  const hay = `${e.title}\n${e.description}\n${e.tags.join(' ')}\n${e.url}\n${e.displayName}`.toLowerCase();
+  return words.every((w) => hay.includes(w));
+}
+
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(t);
+  }, [intervalMs]);
+  return now;
+}
+
+export function Feed() {
+  const state = useNodeState();
+  const entries = useEntries();
+  const [query, setQuery] = useState('');
+  const [tag, setTag] = useState<string | undefined>();
+  const now = useNow(30_000);
+  const words = useMemo(() => query.toLowerCase().split(/\s+/).filter(Boolean), [query]);
+  const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);
+
+  return (
+    <section className="feed-section" aria-label="Feed">
+      <div className="filters">
+        <input
+          type="search"
+          role="searchbox"
+          aria-label="Search"
+          placeholder="Search titles, descriptions, tags, links"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        {tag !== undefined && (
+          <span className="active-tag">
+            Tag <strong>#{tag}</strong>{' '}
+            <button type="button" onClick={() => setTag(undefined)}>
+              Clear filter
+            </button>
+          </span>
+        )}
+      </div>
+      {state.status === 'starting' && <p className="empty">Loading your replica…</p>}
+      {entries !== undefined && entries.length === 0 && <p className="empty">No entries yet. Share the first link.</p>}
+      {entries !== undefined && entries.length > 0 && shown.length === 0 && <p className="empty">Nothing matches.</p>}
+      <div role="feed" aria-label="Entries" aria-busy={state.status === 'starting'} className="feed">
+        {shown.map((e) => (
+          <EntryCard key={e.id} entry={e} now={now} onTag={setTag} />
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,29 @@
+'use client';
+// How connected this tab is: live peer connections and whether signaling is reachable.
+import { useConnectivity, useNodeState } from '@/lib/client/context';
+
+export function PeerStatus() {
+  const state = useNodeState();
+  const { connected, signaling } = useConnectivity();
+  return (
+    <div className="peer-status">
+      <span className="stat">
+        <span id="connected-peers-label">Peers</span>{' '}
+        <output aria-label="Connected peers" className={connected > 0 ? 'ok' : 'warn'}>
+          {connected}
+        </output>
+      </span>
+      <span className="stat">
+        <span>Signaling</span>{' '}
+        <span aria-label="Signaling" role="status" className={signaling === 'online' ? 'ok' : 'warn'}>
+          {state.status === 'failed' ? 'offline' : signaling}
+        </span>
+      </span>
+      {state.status === 'failed' && (
+        <span role="alert" className="form-error">
+          Could not start: {state.error}
+        </span>
+      )}
+    </div>
+  );
+}

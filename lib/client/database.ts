@@ -1,0 +1,34 @@
+// The browser's RxDB database: Dexie (IndexedDB) storage, multi-instance so tabs share one replica.
+// One shared promise, so React StrictMode's double mount never opens it twice. RxDB's dev-mode plugin
+// is never added: in the browser it loads a page from the internet.
+import { createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb/plugins/core';
+import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import { entryDocSchema, entryViewSchema, settingSchema, type EntryDocDoc, type EntryViewDoc, type SettingDoc } from '../storage/rxdb-schema';
+
+export type LodestoneCollections = {
+  entries: RxCollection<EntryViewDoc>;
+  docs: RxCollection<EntryDocDoc>;
+  settings: RxCollection<SettingDoc>;
+};
+export type LodestoneDatabase = RxDatabase<LodestoneCollections>;
+
+let database: Promise<LodestoneDatabase> | undefined;
+
+export function getDatabase(name = 'lodestone'): Promise<LodestoneDatabase> {
+  database ??= (async () => {
+    const db = await createRxDatabase<LodestoneCollections>({
+      name,
+      storage: getRxStorageDexie(),
+      multiInstance: true,
+      eventReduce: true,
+      closeDuplicates: true,
+    });
+    await db.addCollections({
+      entries: { schema: entryViewSchema },
+      docs: { schema: entryDocSchema },
+      settings: { schema: settingSchema },
+    });
+    return db;
+  })();
+  return database;
+}

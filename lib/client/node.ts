@@ -1,0 +1,49 @@
+// Starts this tab's Lodestone node once: database, WebAssembly, identity, replication. Shared by every
+// component through one promise (React StrictMode mounts twice in development).
+import { consoleLogger } from '../core/logger';
+import { loadAutomerge } from '../../wasm/automerge-browser';
+import { getDatabase, type LodestoneDatabase } from './database';
+import { loadOrCreateIdentity } from './identity';
+import { replicateLodestone, type LodestoneReplicationState } from './replication';
+
+export interface ClientConfig {
+  network: string;
+  iceServers: unknown[];
+}
+
+export interface LodestoneNode {
+  db: LodestoneDatabase;
+  replication: LodestoneReplicationState;
+}
+
+let node: Promise<LodestoneNode> | undefined;
+
+/** `?maxPeers=N` caps this tab's connections (used to build sparse meshes in tests and demos). */
+function maxPeersFromUrl(): number | undefined {
+  const raw = new URLSearchParams(window.location.search).get('maxPeers');
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= 64 ? n : undefined;
+}
+
+export function startNode(config: ClientConfig): Promise<LodestoneNode> {
+  node ??= (async () => {
+    const logger = consoleLogger('lodestone', 'warn');
+    const [db] = await Promise.all([getDatabase(), loadAutomerge()]);
+    const signer = await loadOrCreateIdentity(db);
+    const replication = await replicateLodestone({
+      collection: db.entries,
+      docsCollection: db.docs,
+      signer,
+      signalingUrl: window.location.origin,
+      network: config.network,
+      iceServers: config.iceServers,
+      maxPeers: maxPeersFromUrl(),
+      logger,
+    });
+    return { db, replication };
+  })();
+  node.catch(() => {
+    node = undefined;
+  });
+  return node;
+}

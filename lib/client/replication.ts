@@ -1,0 +1,119 @@
+// Lodestone replication exposed the way RxDB users expect a replication plugin: a function that takes
+// the collections and returns a state with error$, active$, awaitInSync() and cancel(). Underneath: the
+// transport-agnostic sync engine, the WebRTC mesh, and Socket.IO signaling for discovery.
+import { BehaviorSubject, Subject } from 'rxjs';
+import { randomHex } from '../core/bytes';
+import type { EntryFields } from '../core/entry-fields';
+import type { EntryId, PeerId } from '../core/ids';
+import type { Logger } from '../core/logger';
+import type { Signer } from '../crdt/envelope';
+import type { EntryView } from '../crdt/entry-view';
+import { SignalingClient, type SignalingStatus } from '../discovery/signaling-client';
+import { Replica } from '../protocol/replica';
+import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
+import { RxdbReplicaStore } from '../storage/rxdb-store';
+import type { LodestoneCollections } from './database';
+import { MeshManager } from './mesh';
+
+export interface ReplicateLodestoneOptions {
+  collection: LodestoneCollections['entries'];
+  docsCollection: LodestoneCollections['docs'];
+  signer: Signer;
+  /** Socket.IO signaling server (usually this page's origin). */
+  signalingUrl: string;
+  network: string;
+  iceServers: unknown[];
+  targetPeers?: number;
+  maxPeers?: number;
+  logger: Logger;
+  /** Reconcile with every neighbour this often, to catch anything a push missed. */
+  reconcileIntervalMs?: number;
+}
+
+export interface LodestoneReplicationState {
+  readonly peerId: PeerId;
+  readonly author: string;
+  readonly error$: Subject<Error>;
+  /** True while received changes are being verified and stored. */
+  readonly active$: BehaviorSubject<boolean>;
+  readonly peers$: BehaviorSubject<PeerSummary[]>;
+  readonly signaling$: BehaviorSubject<SignalingStatus>;
+  /** Resolves when no received work is pending and every neighbour finished catching up. */
+  awaitInSync(): Promise<void>;
+  create(fields: EntryFields): Promise<EntryView>;
+  edit(id: EntryId, fields: EntryFields): Promise<EntryView>;
+  remove(id: EntryId): Promise<EntryView>;
+  cancel(): Promise<void>;
+}
+
+export async function replicateLodestone(options: ReplicateLodestoneOptions): Promise<LodestoneReplicationState> {
+  const log = options.logger;
+  const peerId = randomHex(16) as PeerId;
+  const store = new RxdbReplicaStore(options.collection, options.docsCollection);
+  const replica = new Replica({ store, logger: log });
+  await replica.open();
+  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log });
+  const signaling = new SignalingClient({ url: options.signalingUrl, network: options.network, peerId, logger: log });
+  const maxPeers = options.maxPeers ?? 12;
+  const mesh = new MeshManager({
+    engine,
+    signaling,
+    iceServers: options.iceServers,
+    targetPeers: Math.min(options.targetPeers ?? 6, maxPeers),
+    maxPeers,
+    logger: log,
+  });
+
+  const error$ = new Subject<Error>();
+  const active$ = new BehaviorSubject(false);
+  const peers$ = new BehaviorSubject<PeerSummary[]>([]);
+  const signaling$ = new BehaviorSubject<SignalingStatus>('offline');
+  engine.on('peers', () => peers$.next(engine.peers()));
+  engine.on('activity', () => {
+    if (active$.value !== engine.busy) active$.next(engine.busy);
+    peers$.next(engine.peers());
+  });
+  signaling.on('status', (s) => signaling$.next(s));
+  mesh.start();
+  signaling.connect();
+  const reconcileTimer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
+
+  const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      log.error(`${what} failed`, { err: e.message });
+      error$.next(e);
+      throw e;
+    }
+  };
+
+  return {
+    peerId,
+    author: options.signer.author,
+    error$,
+    active$,
+    peers$,
+    signaling$,
+    async awaitInSync() {
+      for (;;) {
+        if (!engine.busy) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    create: (fields) => guard('publish', () => engine.create(options.signer, fields)),
+    edit: (id, fields) => guard('edit', () => engine.edit(options.signer, id, fields)),
+    remove: (id) => guard('delete', () => engine.remove(options.signer, id)),
+    async cancel() {
+      clearInterval(reconcileTimer);
+      mesh.stop();
+      engine.close();
+      signaling.close();
+      active$.complete();
+      peers$.complete();
+      signaling$.complete();
+      error$.complete();
+    },
+  };
+}

@@ -1,0 +1,245 @@
+// One Automerge document per entry: create, edit, tombstone, merge changes, materialise.
+// Fields are ImmutableStrings (last writer wins per field): collaborative text is not needed and
+// loads far slower. A tombstone only ever sets `deleted` to true, so it wins over every concurrent
+// edit and survives any later merge.
+import * as A from '@automerge/automerge/slim';
+import { validateFields, type EntryFields } from '../core/entry-fields';
+import { headsDigest } from '../core/hash';
+import { isAuthorKey, type AuthorKey, type ChangeHash, type EntryId } from '../core/ids';
+import { parseLink } from '../core/link';
+import { parseMagnetUri } from '../core/magnet';
+import type { EntryView } from './entry-view';
+
+export const ENTRY_SCHEMA_VERSION = 1;
+
+interface EntryDocShape {
+  schema: number;
+  author: string;
+  url: A.ImmutableString;
+  magnet: A.ImmutableString;
+  title: A.ImmutableString;
+  description: A.ImmutableString;
+  /** Comma-joined (tags cannot contain commas), so a concurrent retag is last-writer-wins, not a list merge. */
+  tags: A.ImmutableString;
+  createdAt: number;
+  updatedAt: number;
+  deleted: boolean;
+}
+
+type EntryDoc = A.Doc<EntryDocShape>;
+
+export interface LocalChange {
+  bytes: Uint8Array;
+  /** The change just made, to sign and send. */
+  change: Uint8Array;
+  view: EntryView;
+}
+
+export interface CreatedEntry extends LocalChange {
+  id: EntryId;
+}
+
+/** The entry ID: the first 16 bytes of the creating change's hash (which covers the author's actor). */
+export function entryIdFromChangeHash(hash: string): EntryId {
+  return hash.slice(0, 32) as EntryId;
+}
+
+const imm = (s: string) => new A.ImmutableString(s);
+
+export function createEntry(fields: EntryFields, author: AuthorKey, actor: string, now: number): CreatedEntry {
+  const doc = A.change(A.init<EntryDocShape>({ actor: actor as A.ActorId }), { time: Math.floor(now / 1000) }, (d) => {
+    d.schema = ENTRY_SCHEMA_VERSION;
+    d.author = author;
+    d.url = imm(fields.url);
+    d.magnet = imm(fields.magnet);
+    d.title = imm(fields.title);
+    d.description = imm(fields.description);
+    d.tags = imm(fields.tags.join(','));
+    d.createdAt = now;
+    d.updatedAt = now;
+    d.deleted = false;
+  });
+  try {
+    const change = A.getLastLocalChange(doc)!;
+    const id = entryIdFromChangeHash(A.decodeChange(change).hash);
+    return { id, change, bytes: A.save(doc), view: materializeOrThrow(id, doc) };
+  } finally {
+    A.free(doc);
+  }
+}
+
+function localChange(
+  id: EntryId,
+  bytes: Uint8Array,
+  actor: string,
+  now: number,
+  fn: (d: EntryDocShape) => void,
+): LocalChange {
+  const before = A.load<EntryDocShape>(bytes, { actor: actor as A.ActorId });
+  const doc = A.change(before, { time: Math.floor(now / 1000) }, fn);
+  try {
+    const change = A.getLastLocalChange(doc);
+    if (change === undefined) throw new Error('no change was made');
+    return { change, bytes: A.save(doc), view: materializeOrThrow(id, doc) };
+  } finally {
+    A.free(doc);
+  }
+}
+
+export function editEntry(id: EntryId, bytes: Uint8Array, fields: EntryFields, actor: string, now: number): LocalChange {
+  return localChange(id, bytes, actor, now, (d) => {
+    if (d.url.val !== fields.url) d.url = imm(fields.url);
+    if (d.magnet.val !== fields.magnet) d.magnet = imm(fields.magnet);
+    if (d.title.val !== fields.title) d.title = imm(fields.title);
+    if (d.description.val !== fields.description) d.description = imm(fields.description);
+    const tags = fields.tags.join(',');
+    if (d.tags.val !== tags) d.tags = imm(tags);
+    d.updatedAt = Math.max(now, d.updatedAt);
+  });
+}
+
+export function deleteEntry(id: EntryId, bytes: Uint8Array, actor: string, now: number): LocalChange {
+  return localChange(id, bytes, actor, now, (d) => {
+    d.deleted = true;
+    d.updatedAt = Math.max(now, d.updatedAt);
+  });
+}
+
+export interface MergeResult {
+  bytes: Uint8Array;
+  /** Undefined when the document does not (yet) form a valid entry, e.g. its creating change is missing. */
+  view: EntryView | undefined;
+  /** Hashes of the given changes that are now part of the document. */
+  applied: ChangeHash[];
+  /** Dependencies the given changes need that the document lacks. */
+  missingDeps: ChangeHash[];
+  /** True when the document gained at least one change. */
+  changed: boolean;
+}
+
+/** Merges changes into a saved document (or into nothing, for an entry not held yet). */
+export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes: readonly Uint8Array[]): MergeResult {
+  const doc0 = bytes === undefined ? A.init<EntryDocShape>() : A.load<EntryDocShape>(bytes);
+  const headsBefore = A.getHeads(doc0).join(',');
+  const [doc] = A.applyChanges(doc0, [...changes]);
+  try {
+    const heads = A.getHeads(doc);
+    const changed = heads.join(',') !== headsBefore;
+    const hashes = changes.map((c) => A.decodeChange(c).hash);
+    const missing = A.getMissingDeps(doc, hashes) as ChangeHash[];
+    const applied = hashes.filter((h) => !missing.includes(h as ChangeHash)) as ChangeHash[];
+    const missingDeps = missing.filter((h) => !hashes.includes(h));
+    return {
+      bytes: changed || bytes === undefined ? A.save(doc) : bytes,
+      view: materialize(id, doc),
+      applied,
+      missingDeps,
+      changed,
+    };
+  } finally {
+    A.free(doc);
+  }
+}
+
+/** The changes a peer whose heads are `theirHeads` lacks. Heads we do not know are ignored. */
+export function changesSince(bytes: Uint8Array, theirHeads: readonly string[]): Uint8Array[] {
+  const doc = A.load<EntryDocShape>(bytes);
+  try {
+    const unknown = new Set(A.getMissingDeps(doc, [...theirHeads]));
+    const known = theirHeads.filter((h) => !unknown.has(h));
+    return A.getChangesSince(doc, known);
+  } finally {
+    A.free(doc);
+  }
+}
+
+/** Which of the given change hashes the document does not hold. */
+export function missingOf(bytes: Uint8Array, hashes: readonly string[]): ChangeHash[] {
+  const doc = A.load<EntryDocShape>(bytes);
+  try {
+    return A.getMissingDeps(doc, [...hashes]) as ChangeHash[];
+  } finally {
+    A.free(doc);
+  }
+}
+
+export function headsOf(bytes: Uint8Array): ChangeHash[] {
+  const doc = A.load<EntryDocShape>(bytes);
+  try {
+    return A.getHeads(doc) as ChangeHash[];
+  } finally {
+    A.free(doc);
+  }
+}
+
+/** Decoded facts about one change, for checks before it is merged. */
+export interface ChangeFacts {
+  hash: ChangeHash;
+  actor: string;
+  seq: number;
+  deps: ChangeHash[];
+  /** Seconds since the epoch, as stated by the author. */
+  time: number;
+}
+
+export function describeChange(change: Uint8Array): ChangeFacts {
+  const c = A.decodeChange(change);
+  return { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time };
+}
+
+export function viewFromBytes(id: EntryId, bytes: Uint8Array): EntryView | undefined {
+  const doc = A.load<EntryDocShape>(bytes);
+  try {
+    return materialize(id, doc);
+  } finally {
+    A.free(doc);
+  }
+}
+
+const str = (v: unknown): string | undefined =>
+  v instanceof A.ImmutableString ? v.val : typeof v === 'string' ? v : undefined;
+
+function materializeOrThrow(id: EntryId, doc: EntryDoc): EntryView {
+  const view = materialize(id, doc);
+  if (view === undefined) throw new Error('entry does not validate');
+  return view;
+}
+
+function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
+  const d = doc as unknown as Record<string, unknown>;
+  const author = d.author;
+  const createdAt = d.createdAt;
+  const updatedAt = d.updatedAt;
+  if (!isAuthorKey(author) || typeof createdAt !== 'number' || typeof updatedAt !== 'number') return undefined;
+  const heads = [...A.getHeads(doc)].sort();
+  const base = { id, author, createdAt, updatedAt, heads, headsDigest: headsDigest(heads) };
+  if (d.deleted === true) {
+    // A tombstone keeps no content in the view: nothing deleted is shown, searched or served.
+    return { ...base, url: '', host: '', magnet: '', infohash: '', displayName: '', title: '', description: '', tags: [], deleted: true };
+  }
+  const tagsRaw = str(d.tags);
+  const checked = validateFields({
+    url: str(d.url),
+    magnet: str(d.magnet),
+    title: str(d.title),
+    description: str(d.description),
+    tags: tagsRaw === undefined || tagsRaw === '' ? [] : tagsRaw.split(','),
+  });
+  if (!checked.ok) return undefined;
+  const f = checked.fields;
+  const link = parseLink(f.url);
+  const magnet = parseMagnetUri(f.magnet);
+  if (!link.ok || !magnet.ok) return undefined;
+  return {
+    ...base,
+    url: f.url,
+    host: link.host,
+    magnet: f.magnet,
+    infohash: magnet.magnet.infohash,
+    displayName: magnet.magnet.displayName ?? '',
+    title: f.title,
+    description: f.description,
+    tags: f.tags,
+    deleted: false,
+  };
+}

@@ -1,0 +1,49 @@
+// Who may write what. Every change from the network passes these checks before it is merged:
+// it decodes, its actor is bound to an author key, that key signed it, it belongs to the entry it
+// claims (the creating change's hash is the entry ID), and only the entry's author changes it.
+import type { AuthorKey, ChangeHash, EntryId } from '../core/ids';
+import { describeChange, entryIdFromChangeHash, type ChangeFacts } from '../crdt/entry-doc';
+import { authorOfActor, verifySignature, type SignedChange } from '../crdt/envelope';
+
+export type RejectReason =
+  | 'undecodable-change'
+  | 'bad-actor'
+  | 'not-author'
+  | 'id-mismatch'
+  | 'bad-signature'
+  | 'future-change'
+  | 'invalid-entry';
+
+export type ChangeVerdict =
+  | { ok: true; hash: ChangeHash; author: AuthorKey; isCreation: boolean; deps: ChangeHash[] }
+  | { ok: false; reason: RejectReason };
+
+export interface PolicyOptions {
+  /** How far in the future a change's timestamp may be (clock skew), in milliseconds. */
+  maxClockSkewMs: number;
+}
+
+export const DEFAULT_POLICY: PolicyOptions = { maxClockSkewMs: 10 * 60 * 1000 };
+
+export async function checkChange(
+  id: EntryId,
+  signed: SignedChange,
+  knownAuthor: AuthorKey | undefined,
+  now: number,
+  options: PolicyOptions = DEFAULT_POLICY,
+): Promise<ChangeVerdict> {
+  let facts: ChangeFacts;
+  try {
+    facts = describeChange(signed.change);
+  } catch {
+    return { ok: false, reason: 'undecodable-change' };
+  }
+  const author = authorOfActor(facts.actor);
+  if (author === undefined) return { ok: false, reason: 'bad-actor' };
+  if (knownAuthor !== undefined && author !== knownAuthor) return { ok: false, reason: 'not-author' };
+  const isCreation = facts.seq === 1 && facts.deps.length === 0;
+  if (isCreation && entryIdFromChangeHash(facts.hash) !== id) return { ok: false, reason: 'id-mismatch' };
+  if (facts.time * 1000 > now + options.maxClockSkewMs) return { ok: false, reason: 'future-change' };
+  if (!(await verifySignature(author, signed.sig, facts.hash))) return { ok: false, reason: 'bad-signature' };
+  return { ok: true, hash: facts.hash, author, isCreation, deps: facts.deps };
+}

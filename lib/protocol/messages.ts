@@ -1,0 +1,124 @@
+// The protocol's messages, one discriminated union, and their wire form. Everything a peer sends is
+// decoded here, checked against a schema and size limits, and only then seen by the session.
+// See PROTOCOL.md for the exchange itself.
+import { z } from 'zod';
+import { ProtocolError } from '../core/errors';
+import { CHANGE_HASH_PATTERN, ENTRY_ID_PATTERN, type ChangeHash, type EntryId, type PeerId } from '../core/ids';
+import { LIMITS } from '../core/limits';
+import type { SignedChange } from '../crdt/envelope';
+import { decodeFrame, encodeFrame } from './codec';
+import { validateReconMessage, type ReconRange } from './reconcile';
+
+export const PROTOCOL_VERSION = 1;
+
+export type Message =
+  | {
+      type: 'hello';
+      protocol: number;
+      peerId: PeerId;
+      network: string;
+      capabilities: string[];
+    }
+  /** One round of range-based set reconciliation over (entry ID, heads digest) items. */
+  | { type: 'recon'; round: number; ranges: ReconRange[] }
+  /** "This is what I hold of these entries; send me what I lack." Empty heads: I hold nothing. */
+  | { type: 'heads'; entries: Array<{ id: EntryId; heads: ChangeHash[] }> }
+  /** Signed changes: a reply to `heads`, or gossip of new changes. */
+  | { type: 'changes'; entries: Array<{ id: EntryId; changes: SignedChange[] }> }
+  /** Sent before closing on a fatal problem, so the other side can log why. */
+  | { type: 'goodbye'; reason: string };
+
+export type MessageType = Message['type'];
+
+const entryId = z.string().regex(ENTRY_ID_PATTERN);
+const changeHash = z.string().regex(CHANGE_HASH_PATTERN);
+const peerId = z.string().regex(/^[0-9a-f]{32}$/);
+
+const helloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int().min(0).max(1_000_000),
+  peerId,
+  network: z.string().min(1).max(64),
+  capabilities: z.array(z.string().max(32)).max(32),
+});
+const headsSchema = z.object({
+  type: z.literal('heads'),
+  entries: z
+    .array(z.object({ id: entryId, heads: z.array(changeHash).max(64) }))
+    .max(LIMITS.itemsPerMessage),
+});
+const changesHeaderSchema = z.object({
+  type: z.literal('changes'),
+  entries: z
+    .array(z.object({ id: entryId, n: z.number().int().min(1).max(1024) }))
+    .min(1)
+    .max(LIMITS.itemsPerMessage),
+});
+const goodbyeSchema = z.object({ type: z.literal('goodbye'), reason: z.string().max(200) });
+
+export function encodeMessage(msg: Message): Uint8Array {
+  if (msg.type === 'changes') {
+    const blobs: Uint8Array[] = [];
+    const entries = msg.entries.map((e) => {
+      for (const c of e.changes) blobs.push(c.change, c.sig);
+      return { id: e.id, n: e.changes.length };
+    });
+    return encodeFrame({ type: 'changes', entries }, blobs);
+  }
+  return encodeFrame(msg);
+}
+
+export type DecodedMessage = { ok: true; message: Message } | { ok: false; error: ProtocolError };
+
+const bad = (reason: string): DecodedMessage => ({ ok: false, error: new ProtocolError(reason) });
+
+export function decodeMessage(bytes: Uint8Array): DecodedMessage {
+  const framed = decodeFrame(bytes);
+  if (!framed.ok) return framed;
+  const { header, blobs } = framed.frame;
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return bad('bad-header');
+  const type = (header as { type?: unknown }).type;
+  switch (type) {
+    case 'hello': {
+      const r = helloSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-hello');
+      return { ok: true, message: { ...r.data, peerId: r.data.peerId as PeerId } };
+    }
+    case 'recon': {
+      const { ranges, round } = header as { ranges?: unknown; round?: unknown };
+      const candidate: unknown = { ranges };
+      if (blobs.length !== 0 || !Number.isSafeInteger(round) || (round as number) < 0 || !validateReconMessage(candidate)) {
+        return bad('bad-recon');
+      }
+      return { ok: true, message: { type: 'recon', round: round as number, ranges: candidate.ranges } };
+    }
+    case 'heads': {
+      const r = headsSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-heads');
+      return { ok: true, message: r.data as Message };
+    }
+    case 'changes': {
+      const r = changesHeaderSchema.safeParse(header);
+      if (!r.success) return bad('bad-changes');
+      const total = r.data.entries.reduce((n, e) => n + e.n, 0);
+      if (blobs.length !== total * 2) return bad('bad-changes-blobs');
+      let i = 0;
+      const entries = r.data.entries.map((e) => {
+        const changes: SignedChange[] = [];
+        for (let k = 0; k < e.n; k++) changes.push({ change: blobs[i++]!, sig: blobs[i++]! });
+        return { id: e.id as EntryId, changes };
+      });
+      for (const e of entries) {
+        for (const c of e.changes) if (c.change.length > LIMITS.changeBytes || c.sig.length !== 64) return bad('bad-change-size');
+      }
+      return { ok: true, message: { type: 'changes', entries } };
+    }
+    case 'goodbye': {
+      const r = goodbyeSchema.safeParse(header);
+      if (!r.success) return bad('bad-goodbye');
+      return { ok: true, message: r.data };
+    }
+    default:
+      return bad('unknown-type');
+  }
+}

@@ -1,0 +1,276 @@
+// The local replica as the sync engine sees it: the store, an in-memory index of (entry ID, heads
+// digest) for reconciliation, and the only code path that writes. Writes are serialised through one
+// queue, and each batch of entries is one store transaction.
+import type { Logger } from '../core/logger';
+import { silentLogger } from '../core/logger';
+import type { EntryFields } from '../core/entry-fields';
+import type { AuthorKey, ChangeHash, EntryId } from '../core/ids';
+import {
+  changesSince,
+  createEntry,
+  deleteEntry,
+  describeChange,
+  editEntry,
+  headsOf,
+  missingOf,
+  mergeChanges,
+  viewFromBytes,
+  type LocalChange,
+} from '../crdt/entry-doc';
+import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
+import type { EntryView } from '../crdt/entry-view';
+import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
+import type { ReplicaStore, StoredEntry } from '../net/replica-store';
+import { checkChange, DEFAULT_POLICY, type PolicyOptions, type RejectReason } from './change-policy';
+
+export interface ReplicaOptions {
+  store: ReplicaStore;
+  logger?: Logger;
+  now?: () => number;
+  policy?: PolicyOptions;
+}
+
+export interface IncomingEntry {
+  id: EntryId;
+  changes: SignedChange[];
+}
+
+export interface ApplyOutcome {
+  /** Changes that were new here and passed every check: what to forward. */
+  accepted: IncomingEntry[];
+  rejected: Array<{ id: EntryId; reason: RejectReason }>;
+  /** Entries whose changes depend on history we lack: ask the sender for it. */
+  incomplete: EntryId[];
+  /** Changes we already held. */
+  duplicates: number;
+}
+
+type Listener = (views: EntryView[]) => void;
+
+export class Replica {
+  private readonly store: ReplicaStore;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly policy: PolicyOptions;
+  private readonly index = new Map<EntryId, string>();
+  private sortedItems: string[] | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<Listener>();
+  private readonly indexListeners = new Set<() => void>();
+
+  constructor(options: ReplicaOptions) {
+    this.store = options.store;
+    this.log = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+    this.policy = options.policy ?? DEFAULT_POLICY;
+  }
+
+  async open(): Promise<void> {
+    for (const row of await this.store.loadIndex()) this.index.set(row.id, row.headsDigest);
+    this.store.onExternalWrite?.((rows) => {
+      for (const row of rows) this.index.set(row.id, row.headsDigest);
+      this.sortedItems = undefined;
+      for (const l of this.indexListeners) l();
+    });
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Reconciliation items `${id}:${headsDigest}`, sorted. */
+  items(): string[] {
+    if (this.sortedItems === undefined) {
+      this.sortedItems = [...this.index].map(([id, d]) => `${id}:${d}`).sort();
+    }
+    return this.sortedItems;
+  }
+
+  onViews(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called when the index changed through another instance sharing the store. */
+  onIndexChange(listener: () => void): () => void {
+    this.indexListeners.add(listener);
+    return () => this.indexListeners.delete(listener);
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(entries: StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.store.putEntries(entries);
+    for (const e of entries) this.index.set(e.id, e.view.headsDigest);
+    this.sortedItems = undefined;
+    const views = entries.map((e) => e.view);
+    for (const l of this.listeners) l(views);
+  }
+
+  // ---- local authoring ----
+
+  create(signer: Signer, fields: EntryFields): Promise<{ view: EntryView; signed: SignedChange }> {
+    return this.serial(async () => {
+      const made = createEntry(fields, signer.author, signer.actor, this.now());
+      return this.commitLocal(made.id, made, new Map(), signer);
+    });
+  }
+
+  edit(signer: Signer, id: EntryId, fields: EntryFields): Promise<{ view: EntryView; signed: SignedChange }> {
+    return this.serial(async () => {
+      const { bytes, sigs } = await this.ownDoc(signer, id);
+      return this.commitLocal(id, editEntry(id, bytes, fields, signer.actor, this.now()), sigs, signer);
+    });
+  }
+
+  remove(signer: Signer, id: EntryId): Promise<{ view: EntryView; signed: SignedChange }> {
+    return this.serial(async () => {
+      const { bytes, sigs } = await this.ownDoc(signer, id);
+      return this.commitLocal(id, deleteEntry(id, bytes, signer.actor, this.now()), sigs, signer);
+    });
+  }
+
+  private async ownDoc(signer: Signer, id: EntryId) {
+    const doc = (await this.store.getDocs([id])).get(id);
+    if (doc === undefined) throw new Error(`unknown entry ${id}`);
+    const view = viewFromBytes(id, doc.bytes);
+    if (view === undefined || view.author !== signer.author) throw new Error('only the author may change this entry');
+    if (view.deleted) throw new Error('this entry was deleted');
+    return { bytes: doc.bytes, sigs: decodeSignatures(doc.sigs) };
+  }
+
+  private async commitLocal(id: EntryId, made: LocalChange, sigs: Map<string, Uint8Array>, signer: Signer) {
+    const signed = await signChange(signer, made.change);
+    sigs.set(describeChange(made.change).hash, signed.sig);
+    await this.write([{ id, bytes: made.bytes, view: made.view, sigs: encodeSignatures(sigs) }]);
+    return { view: made.view, signed };
+  }
+
+  // ---- remote changes ----
+
+  /** Verifies and merges changes from a peer, as one batch. */
+  applyRemote(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+    return this.serial(() => this.applyRemoteNow(entries));
+  }
+
+  private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+    const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0 };
+    const byId = new Map<EntryId, SignedChange[]>();
+    for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
+    const docs = await this.store.getDocs([...byId.keys()]);
+    const writes: StoredEntry[] = [];
+    const now = this.now();
+    for (const [id, changes] of byId) {
+      const doc = docs.get(id);
+      const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
+      let author: AuthorKey | undefined = prior?.author;
+      const sigs = doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs);
+      const fresh: SignedChange[] = [];
+      // The creating change names the author; check it first so the rest can be checked against it.
+      const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
+      let rejected: RejectReason | undefined;
+      for (const signed of ordered) {
+        const verdict = await checkChange(id, signed, author, now, this.policy);
+        if (!verdict.ok) {
+          rejected = verdict.reason;
+          break;
+        }
+        if (sigs.has(verdict.hash)) {
+          outcome.duplicates++;
+          continue;
+        }
+        if (verdict.isCreation) author = verdict.author;
+        fresh.push(signed);
+      }
+      if (rejected !== undefined) {
+        // One bad change taints the batch for that entry: nothing of it is stored or forwarded.
+        outcome.rejected.push({ id, reason: rejected });
+        continue;
+      }
+      if (fresh.length === 0) continue;
+      let merged;
+      try {
+        merged = mergeChanges(id, doc?.bytes, fresh.map((s) => s.change));
+      } catch (err) {
+        this.log.warn('merge failed', { id, err: String(err) });
+        outcome.rejected.push({ id, reason: 'undecodable-change' });
+        continue;
+      }
+      if (merged.missingDeps.length > 0 || (merged.view === undefined && author === undefined)) outcome.incomplete.push(id);
+      if (!merged.changed) continue;
+      if (merged.view === undefined || (author !== undefined && merged.view.author !== author)) {
+        outcome.rejected.push({ id, reason: 'invalid-entry' });
+        continue;
+      }
+      const applied = new Set<string>(merged.applied);
+      const accepted = fresh.filter((s) => applied.has(describeChange(s.change).hash));
+      for (const s of accepted) sigs.set(describeChange(s.change).hash, s.sig);
+      writes.push({ id, bytes: merged.bytes, view: merged.view, sigs: encodeSignatures(sigs) });
+      outcome.accepted.push({ id, changes: accepted });
+    }
+    await this.write(writes);
+    return outcome;
+  }
+
+  // ---- serving peers ----
+
+  /** Our heads for the given entries (empty when we hold nothing). */
+  async heads(ids: readonly EntryId[]): Promise<Array<{ id: EntryId; heads: ChangeHash[] }>> {
+    const docs = await this.store.getDocs(ids);
+    return ids.map((id) => {
+      const doc = docs.get(id);
+      return { id, heads: doc === undefined ? [] : headsOf(doc.bytes) };
+    });
+  }
+
+  /** Entries for which the peer's heads name changes we do not hold. */
+  async aheadOfUs(entries: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<EntryId[]> {
+    const docs = await this.store.getDocs(entries.map((e) => e.id));
+    return entries
+      .filter((e) => {
+        if (e.heads.length === 0) return false;
+        const doc = docs.get(e.id);
+        return doc === undefined || missingOf(doc.bytes, e.heads).length > 0;
+      })
+      .map((e) => e.id);
+  }
+
+  /** The signed changes a peer lacks, given the heads it holds. */
+  async changesFor(requests: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<IncomingEntry[]> {
+    const docs = await this.store.getDocs(requests.map((r) => r.id));
+    const out: IncomingEntry[] = [];
+    for (const r of requests) {
+      const doc = docs.get(r.id);
+      if (doc === undefined) continue;
+      const sigs = decodeSignatures(doc.sigs);
+      const changes: SignedChange[] = [];
+      for (const change of changesSince(doc.bytes, r.heads)) {
+        const sig = sigs.get(describeChange(change).hash);
+        if (sig !== undefined) changes.push({ change, sig });
+      }
+      if (changes.length > 0) out.push({ id: r.id, changes });
+    }
+    return out;
+  }
+
+  /** Entry IDs from reconciliation items. */
+  static idsOf(items: Iterable<string>): EntryId[] {
+    const ids = new Set<EntryId>();
+    for (const item of items) ids.add(item.slice(0, 32) as EntryId);
+    return [...ids];
+  }
+}
+
+function rank(s: SignedChange): number {
+  try {
+    const f = describeChange(s.change);
+    return f.seq === 1 && f.deps.length === 0 ? 0 : 1;
+  } catch {
+    return 2;
+  }
+}

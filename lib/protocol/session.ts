@@ -1,0 +1,228 @@
+// One sync session over one PeerChannel: handshake, reconciliation rounds, serving `heads`
+// requests, and handing received changes to the engine. A message that fails to decode or breaks
+// the protocol is dropped and counted; past a threshold the session says goodbye and closes.
+import type { EntryId, PeerId } from '../core/ids';
+import { LIMITS } from '../core/limits';
+import type { Logger } from '../core/logger';
+import type { PeerChannel } from '../net/peer-channel';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { ReconSide } from './reconcile';
+import { Replica, type IncomingEntry } from './replica';
+
+export interface SessionStats {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  changesIn: number;
+  changesAccepted: number;
+  rejected: number;
+  /** Counts of rejected messages and changes, by reason. */
+  reasons: Record<string, number>;
+}
+
+export interface SessionHost {
+  readonly peerId: PeerId;
+  readonly network: string;
+  readonly replica: Replica;
+  readonly log: Logger;
+  /** Verify, merge and forward changes received on a session. */
+  ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void>;
+  sessionReady(session: SyncSession): void;
+  sessionClosed(session: SyncSession): void;
+}
+
+/** Bad messages tolerated from one peer before the session is closed. */
+export const MAX_BAD_MESSAGES = 16;
+/** Soft cap on the bytes of changes put into one outgoing message (the hard cap is LIMITS.messageBytes). */
+const CHANGES_BATCH_BYTES = 192 * 1024;
+
+export class SyncSession {
+  state: 'handshake' | 'ready' | 'closed' = 'handshake';
+  remotePeerId: PeerId | undefined;
+  readonly stats: SessionStats = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    changesIn: 0,
+    changesAccepted: 0,
+    rejected: 0,
+    reasons: {},
+  };
+  private recon: ReconSide | undefined;
+  private round = 0;
+  private requested = new Set<EntryId>();
+  private inbox: Promise<void> = Promise.resolve();
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly log: Logger;
+
+  constructor(
+    readonly channel: PeerChannel,
+    private readonly host: SessionHost,
+  ) {
+    this.log = host.log.child(channel.kind);
+    this.unsubscribe.push(
+      channel.onMessage((bytes) => {
+        // Messages are handled one at a time, in order, so replies keep the order of requests.
+        this.inbox = this.inbox.then(() => this.receive(bytes)).catch((err) => this.log.error('session error', { err: String(err) }));
+      }),
+      channel.onClose(() => this.closed()),
+    );
+  }
+
+  start(): void {
+    this.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      peerId: this.host.peerId,
+      network: this.host.network,
+      capabilities: ['recon-1'],
+    });
+  }
+
+  /** The side with the smaller peer ID drives reconciliation, so exactly one side initiates. */
+  get initiates(): boolean {
+    return this.remotePeerId !== undefined && this.host.peerId < this.remotePeerId;
+  }
+
+  /** Starts a reconciliation round (initiator only); a catch-up after reconnecting or periodically. */
+  reconcile(): void {
+    if (this.state !== 'ready' || !this.initiates) return;
+    this.recon = new ReconSide(this.host.replica.items(), { maxItemsPerMessage: LIMITS.itemsPerMessage });
+    this.requested.clear();
+    this.round++;
+    this.send({ type: 'recon', round: this.round, ranges: this.recon.initiate().ranges });
+  }
+
+  send(message: Message): void {
+    if (this.state === 'closed' || !this.channel.isOpen) return;
+    const bytes = encodeMessage(message);
+    this.stats.messagesOut++;
+    this.stats.bytesOut += bytes.length;
+    this.channel.send(bytes);
+  }
+
+  sendChanges(entries: readonly IncomingEntry[]): void {
+    let batch: IncomingEntry[] = [];
+    let size = 0;
+    for (const e of entries) {
+      const bytes = e.changes.reduce((n, c) => n + c.change.length + c.sig.length + 8, 64);
+      if (batch.length > 0 && (size + bytes > CHANGES_BATCH_BYTES || batch.length >= LIMITS.itemsPerMessage)) {
+        this.send({ type: 'changes', entries: batch });
+        batch = [];
+        size = 0;
+      }
+      batch.push(e);
+      size += bytes;
+    }
+    if (batch.length > 0) this.send({ type: 'changes', entries: batch });
+  }
+
+  /** Asks the peer for what it has of these entries beyond what we hold. */
+  async requestMissing(ids: readonly EntryId[]): Promise<void> {
+    const fresh = ids.filter((id) => !this.requested.has(id));
+    for (const id of fresh) this.requested.add(id);
+    for (let i = 0; i < fresh.length; i += LIMITS.itemsPerMessage) {
+      const heads = await this.host.replica.heads(fresh.slice(i, i + LIMITS.itemsPerMessage));
+      this.send({ type: 'heads', entries: heads });
+    }
+  }
+
+  /** Allows asking again for an entry, e.g. after its changes arrived incomplete. */
+  forgetRequest(id: EntryId): void {
+    this.requested.delete(id);
+  }
+
+  countRejected(reason: string, n = 1): void {
+    this.stats.rejected += n;
+    this.stats.reasons[reason] = (this.stats.reasons[reason] ?? 0) + n;
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.send({ type: 'goodbye', reason });
+    this.channel.close(reason);
+    this.closed();
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const u of this.unsubscribe) u();
+    this.host.sessionClosed(this);
+  }
+
+  private misbehaved(reason: string): void {
+    this.countRejected(reason);
+    this.log.warn('dropped a bad message', { peer: this.remotePeerId, reason });
+    const bad = Object.values(this.stats.reasons).reduce((a, b) => a + b, 0);
+    if (bad >= MAX_BAD_MESSAGES) this.close('too many bad messages');
+  }
+
+  private async receive(bytes: Uint8Array): Promise<void> {
+    if (this.state === 'closed') return;
+    this.stats.messagesIn++;
+    this.stats.bytesIn += bytes.length;
+    const decoded = decodeMessage(bytes);
+    if (!decoded.ok) return this.misbehaved(decoded.error.reason);
+    const msg = decoded.message;
+    if (this.state === 'handshake') {
+      if (msg.type !== 'hello') return this.misbehaved('expected-hello');
+      if (msg.protocol !== PROTOCOL_VERSION) return this.close(`unsupported protocol ${msg.protocol}`);
+      if (msg.network !== this.host.network) return this.close('different network');
+      if (msg.peerId === this.host.peerId) return this.close('connected to self');
+      if (this.channel.remotePeerId !== undefined && this.channel.remotePeerId !== msg.peerId) return this.close('peer ID mismatch');
+      this.remotePeerId = msg.peerId;
+      this.state = 'ready';
+      this.host.sessionReady(this);
+      this.reconcile();
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        return this.misbehaved('repeated-hello');
+      case 'recon': {
+        if (this.initiates) {
+          if (this.recon === undefined || msg.round !== this.round) return this.misbehaved('unexpected-recon');
+        } else if (this.recon === undefined || msg.round !== this.round) {
+          // The initiator opened a new round: answer it from a fresh snapshot of our items.
+          this.round = msg.round;
+          this.recon = new ReconSide(this.host.replica.items(), { maxItemsPerMessage: LIMITS.itemsPerMessage });
+          this.requested.clear();
+        }
+        const side = this.recon;
+        let reply;
+        try {
+          reply = side.receive({ ranges: msg.ranges });
+        } catch {
+          return this.misbehaved('bad-recon');
+        }
+        const need = Replica.idsOf(side.need).filter((id) => !this.requested.has(id));
+        if (reply !== null) this.send({ type: 'recon', round: this.round, ranges: reply.ranges });
+        if (need.length > 0) await this.requestMissing(need);
+        return;
+      }
+      case 'heads': {
+        const changes = await this.host.replica.changesFor(msg.entries);
+        if (changes.length > 0) this.sendChanges(changes);
+        // Heads we do not know mean the peer holds more than we do: ask for it in turn.
+        const ahead = await this.host.replica.aheadOfUs(msg.entries);
+        const ask = ahead.filter((id) => !this.requested.has(id));
+        if (ask.length > 0) await this.requestMissing(ask);
+        return;
+      }
+      case 'changes': {
+        this.stats.changesIn += msg.entries.reduce((n, e) => n + e.changes.length, 0);
+        for (const e of msg.entries) this.requested.delete(e.id);
+        await this.host.ingest(this, msg.entries);
+        return;
+      }
+      case 'goodbye':
+        this.log.info('peer said goodbye', { peer: this.remotePeerId, reason: msg.reason });
+        this.channel.close('goodbye');
+        this.closed();
+        return;
+    }
+  }
+}

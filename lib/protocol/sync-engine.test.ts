@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryNetwork } from '../transports/memory';
+import { createSimPeer, settle, type SimPeer } from '../testing/sim-peer';
+import { seededRng } from '../testing/rng';
+import type { EntryFields } from '../core/entry-fields';
+
+const fields = (title: string): EntryFields => ({
+  url: 'https://example.org/a',
+  magnet: 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
+  title,
+  description: 'd',
+  tags: ['video'],
+});
+
+async function quiesce(net: MemoryNetwork, peers: SimPeer[]) {
+  for (let idle = 0; idle < 5; ) {
+    const moved = net.flush();
+    await settle();
+    idle = moved === 0 && peers.every((p) => !p.engine.busy) ? idle + 1 : 0;
+  }
+}
+
+function connect(net: MemoryNetwork, a: SimPeer, b: SimPeer) {
+  const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
+  a.engine.addChannel(ca);
+  b.engine.addChannel(cb);
+  return [ca, cb] as const;
+}
+
+describe('SyncEngine', () => {
+  it('catches up by reconciliation on connect, then pushes live changes through a middle peer', async () => {
+    const rng = seededRng(1);
+    let t = 1_700_000_000_000;
+    const clock = () => (t += 1000);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => createSimPeer(n, rng, clock)));
+    const net = new MemoryNetwork();
+    const first = await a!.engine.create(a!.signer, fields('before connecting'));
+    connect(net, a!, b!);
+    connect(net, b!, c!);
+    await quiesce(net, [a!, b!, c!]);
+    expect(c!.store.entries.get(first.id)?.view.title).toBe('before connecting');
+
+    const live = await c!.engine.create(c!.signer, fields('live from c'));
+    await quiesce(net, [a!, b!, c!]);
+    expect(a!.store.entries.get(live.id)?.view.title).toBe('live from c');
+
+    await c!.engine.edit(c!.signer, live.id, fields('edited'));
+    await quiesce(net, [a!, b!, c!]);
+    expect(a!.store.entries.get(live.id)?.view.title).toBe('edited');
+
+    await c!.engine.remove(c!.signer, live.id);
+    await quiesce(net, [a!, b!, c!]);
+    expect(a!.store.entries.get(live.id)?.view.deleted).toBe(true);
+    expect(a!.store.views()).toEqual(c!.store.views());
+  });
+
+  it('refuses edits by anyone but the author', async () => {
+    const rng = seededRng(2);
+    let t = 1_700_000_000_000;
+    const clock = () => (t += 1000);
+    const [a, b] = await Promise.all(['a', 'b'].map((n) => createSimPeer(n, rng, clock)));
+    const net = new MemoryNetwork();
+    connect(net, a!, b!);
+    const entry = await a!.engine.create(a!.signer, fields('mine'));
+    await quiesce(net, [a!, b!]);
+    await expect(b!.engine.edit(b!.signer, entry.id, fields('stolen'))).rejects.toThrow(/author/);
+    expect(a!.store.entries.get(entry.id)?.view.title).toBe('mine');
+  });
+});

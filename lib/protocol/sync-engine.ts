@@ -1,0 +1,184 @@
+// The sync engine: one replica, any number of sessions over any PeerChannels. New changes (local or
+// received) are pushed at once to every other ready session, deduplicated by change hash, so a change
+// crosses the mesh hop by hop; reconciliation on connect (and periodically) catches up what pushes
+// missed. It knows nothing of WebRTC, sockets or storage engines.
+import type { EntryFields } from '../core/entry-fields';
+import type { EntryId, PeerId } from '../core/ids';
+import { silentLogger, type Logger } from '../core/logger';
+import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
+import type { Signer } from '../crdt/envelope';
+import type { EntryView } from '../crdt/entry-view';
+import type { PeerChannel } from '../net/peer-channel';
+import { Replica, type IncomingEntry } from './replica';
+import { SyncSession, type SessionHost, type SessionStats } from './session';
+
+export interface SyncEngineOptions {
+  replica: Replica;
+  peerId: PeerId;
+  /** Peers only sync within one network (an instance's name), so test and production meshes never mix. */
+  network: string;
+  logger?: Logger;
+  /** How many change hashes to remember for deduplication. */
+  seenLimit?: number;
+}
+
+export interface PeerSummary {
+  peerId: PeerId | undefined;
+  kind: string;
+  state: SyncSession['state'];
+  stats: SessionStats;
+}
+
+type EngineEvent = 'peers' | 'activity';
+
+export class SyncEngine implements SessionHost {
+  readonly replica: Replica;
+  readonly peerId: PeerId;
+  readonly network: string;
+  readonly log: Logger;
+  private readonly sessions = new Set<SyncSession>();
+  private readonly seen = new Set<string>();
+  private readonly seenLimit: number;
+  private readonly listeners = new Map<EngineEvent, Set<() => void>>();
+  private pending = 0;
+
+  constructor(options: SyncEngineOptions) {
+    this.replica = options.replica;
+    this.peerId = options.peerId;
+    this.network = options.network;
+    this.log = (options.logger ?? silentLogger).child(`sync:${options.peerId.slice(0, 8)}`);
+    this.seenLimit = options.seenLimit ?? 50_000;
+    // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
+    this.replica.onIndexChange(() => this.reconcileAll());
+  }
+
+  on(event: EngineEvent, listener: () => void): () => void {
+    let set = this.listeners.get(event);
+    if (set === undefined) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const l of this.listeners.get(event) ?? []) l();
+  }
+
+  /** Starts syncing over a new channel. */
+  addChannel(channel: PeerChannel): SyncSession {
+    const session = new SyncSession(channel, this);
+    this.sessions.add(session);
+    session.start();
+    this.emit('peers');
+    return session;
+  }
+
+  /** Sessions that completed the handshake. */
+  readyPeers(): SyncSession[] {
+    return [...this.sessions].filter((s) => s.state === 'ready');
+  }
+
+  peers(): PeerSummary[] {
+    return [...this.sessions].map((s) => ({ peerId: s.remotePeerId, kind: s.channel.kind, state: s.state, stats: s.stats }));
+  }
+
+  /** True while received changes are being verified and stored. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  reconcileAll(): void {
+    for (const s of this.readyPeers()) s.reconcile();
+  }
+
+  close(): void {
+    for (const s of [...this.sessions]) s.close('shutting down');
+  }
+
+  // ---- local authoring: write, then push to every neighbour ----
+
+  async create(signer: Signer, fields: EntryFields): Promise<EntryView> {
+    const { view, signed } = await this.replica.create(signer, fields);
+    this.broadcast([{ id: view.id, changes: [signed] }], undefined);
+    return view;
+  }
+
+  async edit(signer: Signer, id: EntryId, fields: EntryFields): Promise<EntryView> {
+    const { view, signed } = await this.replica.edit(signer, id, fields);
+    this.broadcast([{ id, changes: [signed] }], undefined);
+    return view;
+  }
+
+  async remove(signer: Signer, id: EntryId): Promise<EntryView> {
+    const { view, signed } = await this.replica.remove(signer, id);
+    this.broadcast([{ id, changes: [signed] }], undefined);
+    return view;
+  }
+
+  // ---- SessionHost ----
+
+  sessionReady(_session: SyncSession): void {
+    this.emit('peers');
+  }
+
+  sessionClosed(session: SyncSession): void {
+    this.sessions.delete(session);
+    this.emit('peers');
+  }
+
+  async ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void> {
+    const unseen: IncomingEntry[] = [];
+    for (const e of entries) {
+      const changes = e.changes.filter((c) => {
+        const facts = tryDescribe(c.change);
+        return facts === undefined || !this.seen.has(facts.hash);
+      });
+      if (changes.length > 0) unseen.push({ id: e.id, changes });
+    }
+    if (unseen.length === 0) return;
+    this.pending++;
+    this.emit('activity');
+    try {
+      const outcome = await this.replica.applyRemote(unseen);
+      for (const r of outcome.rejected) from.countRejected(r.reason);
+      from.stats.changesAccepted += outcome.accepted.reduce((n, e) => n + e.changes.length, 0);
+      if (outcome.rejected.length > 0) {
+        this.log.warn('rejected changes', { peer: from.remotePeerId, reasons: outcome.rejected.map((r) => r.reason) });
+      }
+      this.broadcast(outcome.accepted, from);
+      if (outcome.incomplete.length > 0) {
+        for (const id of outcome.incomplete) from.forgetRequest(id);
+        await from.requestMissing(outcome.incomplete);
+      }
+    } finally {
+      this.pending--;
+      this.emit('activity');
+    }
+  }
+
+  private broadcast(entries: readonly IncomingEntry[], except: SyncSession | undefined): void {
+    if (entries.length === 0) return;
+    for (const e of entries) for (const c of e.changes) this.remember(describeChange(c.change).hash);
+    for (const s of this.readyPeers()) if (s !== except) s.sendChanges(entries);
+  }
+
+  private remember(hash: string): void {
+    this.seen.add(hash);
+    if (this.seen.size > this.seenLimit) {
+      // Sets iterate in insertion order: dropping the first entries forgets the oldest.
+      const drop = this.seen.size - this.seenLimit;
+      let i = 0;
+      for (const h of this.seen) {
+        if (i++ >= drop) break;
+        this.seen.delete(h);
+      }
+    }
+  }
+}
+
+function tryDescribe(change: Uint8Array): ChangeFacts | undefined {
+  try {
+    return describeChange(change);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,53 @@
+// Server configuration from environment variables, validated once at start with clear messages.
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  NETWORK: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).default('lodestone'),
+  ICE_SERVERS: z.string().default(''),
+  PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[] };
+
+/** What browsers get as RTCPeerConnection iceServers: empty unless configured (never a public default). */
+export interface RTCIceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+const iceSchema = z.array(
+  z.object({
+    urls: z.union([z.string().regex(/^(stun|turns?):/), z.array(z.string().regex(/^(stun|turns?):/)).min(1)]),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  }),
+);
+
+/**
+ * ICE_SERVERS is either JSON (`[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]`)
+ * or a comma-separated list of stun:/turn: URLs.
+ */
+export function parseIceServers(raw: string): RTCIceServerConfig[] {
+  const text = raw.trim();
+  if (text === '') return [];
+  if (text.startsWith('[')) {
+    const parsed = iceSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`ICE_SERVERS is not a valid list of ICE servers: ${parsed.error.message}`);
+    return parsed.data;
+  }
+  return iceSchema.parse(text.split(',').map((u) => ({ urls: u.trim() })));
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const r = schema.safeParse(env);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  return { ...r.data, iceServers: parseIceServers(r.data.ICE_SERVERS) };
+}

@@ -1,0 +1,77 @@
+// The browser's ReplicaStore over RxDB collections (Dexie/IndexedDB). Writes are one bulk call per
+// collection per batch. Writes made by another tab arrive through RxDB's multi-instance events and
+// are reported as external writes, so the engine can tell its peers.
+import type { RxCollection } from 'rxdb/plugins/core';
+import { fromBase64, toBase64 } from '../core/bytes';
+import type { EntryId } from '../core/ids';
+import type { EntryView } from '../crdt/entry-view';
+import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
+import type { EntryDocDoc, EntryViewDoc } from './rxdb-schema';
+
+export class RxdbReplicaStore implements ReplicaStore {
+  /** `${id}:${digest}` of our own recent writes, to tell them apart from other tabs' writes. */
+  private readonly ownWrites = new Set<string>();
+
+  constructor(
+    readonly views: RxCollection<EntryViewDoc>,
+    readonly docs: RxCollection<EntryDocDoc>,
+  ) {}
+
+  async loadIndex(): Promise<IndexRow[]> {
+    const all = await this.views.find().exec();
+    return all.map((d) => ({ id: d.id as EntryId, headsDigest: d.headsDigest }));
+  }
+
+  async getDocs(ids: readonly EntryId[]) {
+    const out = new Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>();
+    if (ids.length === 0) return out;
+    const found = await this.docs.findByIds([...ids]).exec();
+    for (const [id, doc] of found) out.set(id as EntryId, { bytes: fromBase64(doc.bytes), sigs: fromBase64(doc.sigs) });
+    return out;
+  }
+
+  async putEntries(entries: readonly StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const e of entries) this.ownWrites.add(`${e.id}:${e.view.headsDigest}`);
+    // Documents before views: a crash in between leaves a view older than its document, which the next
+    // merge repairs, never a view that claims changes the document lacks.
+    await throwOnErrors(this.docs.bulkUpsert(entries.map((e) => ({ id: e.id, bytes: toBase64(e.bytes), sigs: toBase64(e.sigs) }))));
+    await throwOnErrors(this.views.bulkUpsert(entries.map((e) => toViewDoc(e.view))));
+  }
+
+  onExternalWrite(listener: (rows: IndexRow[]) => void): () => void {
+    const sub = this.views.$.subscribe((event) => {
+      const data = event.documentData as EntryViewDoc | undefined;
+      if (data === undefined) return;
+      const key = `${data.id}:${data.headsDigest}`;
+      if (this.ownWrites.delete(key)) return;
+      listener([{ id: data.id as EntryId, headsDigest: data.headsDigest }]);
+    });
+    return () => sub.unsubscribe();
+  }
+}
+
+async function throwOnErrors(result: Promise<{ error: unknown[] }>): Promise<void> {
+  const r = await result;
+  if (r.error.length > 0) throw new Error(`storage write failed for ${r.error.length} documents`);
+}
+
+export function toViewDoc(v: EntryView): EntryViewDoc {
+  return {
+    id: v.id,
+    author: v.author,
+    url: v.url,
+    host: v.host,
+    magnet: v.magnet,
+    infohash: v.infohash,
+    displayName: v.displayName,
+    title: v.title,
+    description: v.description,
+    tags: [...v.tags],
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    deleted: v.deleted,
+    heads: [...v.heads],
+    headsDigest: v.headsDigest,
+  };
+}

@@ -1,0 +1,31 @@
+// A ReplicaStore in a Map, for unit tests and simulations of the pure core.
+import type { EntryId } from '../core/ids';
+import type { EntryView } from '../crdt/entry-view';
+import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
+
+export class MemoryStore implements ReplicaStore {
+  readonly entries = new Map<EntryId, StoredEntry>();
+  writes = 0;
+
+  async loadIndex(): Promise<IndexRow[]> {
+    return [...this.entries.values()].map((e) => ({ id: e.id, headsDigest: e.view.headsDigest }));
+  }
+
+  async getDocs(ids: readonly EntryId[]) {
+    const out = new Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>();
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e !== undefined) out.set(id, { bytes: e.bytes, sigs: e.sigs });
+    }
+    return out;
+  }
+
+  async putEntries(entries: readonly StoredEntry[]): Promise<void> {
+    this.writes++;
+    for (const e of entries) this.entries.set(e.id, e);
+  }
+
+  views(): EntryView[] {
+    return [...this.entries.values()].map((e) => e.view).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}

@@ -1,0 +1,132 @@
+// PeerChannel over a WebRTC data channel (simple-peer's maintained fork). Messages are chunked to
+// 16 KiB; sends queue behind our own high-water mark on the channel's buffered amount.
+import Peer from '@thaunknown/simple-peer/lite.js';
+import type { PeerId } from '../core/ids';
+import { LIMITS } from '../core/limits';
+import type { Logger } from '../core/logger';
+import type { PeerChannel } from '../net/peer-channel';
+import { chunk, Reassembler } from './chunking';
+
+// Never fall back to simple-peer's default public STUN servers: ICE servers come from configuration.
+Peer.config.iceServers = [];
+
+const HIGH_WATER = 1024 * 1024;
+
+export interface WebRtcChannelOptions {
+  initiator: boolean;
+  remotePeerId: PeerId;
+  iceServers: unknown[];
+  /** Sends a signal (offer, answer, candidate) to the remote peer through discovery. */
+  sendSignal: (signal: unknown) => void;
+  logger: Logger;
+}
+
+export class WebRtcChannel implements PeerChannel {
+  readonly kind = 'webrtc';
+  readonly remotePeerId: PeerId;
+  readonly initiator: boolean;
+  private readonly peer: Peer;
+  private connected = false;
+  private closed = false;
+  private readonly queue: Uint8Array[] = [];
+  private readonly reassembler = new Reassembler(LIMITS.messageBytes);
+  private readonly messageListeners = new Set<(m: Uint8Array) => void>();
+  private readonly early: Uint8Array[] = [];
+  private readonly closeListeners = new Set<(r: string) => void>();
+  private readonly connectListeners = new Set<() => void>();
+
+  constructor(options: WebRtcChannelOptions) {
+    this.remotePeerId = options.remotePeerId;
+    this.initiator = options.initiator;
+    const log = options.logger;
+    this.peer = new Peer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
+    this.peer.on('signal', (s) => options.sendSignal(s));
+    this.peer.on('connect', () => {
+      this.connected = true;
+      const channel = this.peer._channel;
+      if (channel !== null) {
+        channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
+        channel.addEventListener('bufferedamountlow', () => this.drain());
+      }
+      for (const l of this.connectListeners) l();
+      this.drain();
+    });
+    this.peer.on('data', (data) => {
+      const piece = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+      const whole = this.reassembler.push(piece);
+      if (whole instanceof Error) {
+        log.warn('closing channel: bad chunk', { peer: this.remotePeerId, err: whole.message });
+        this.close('bad chunk');
+        return;
+      }
+      if (whole === undefined) return;
+      // The remote side may speak before our engine attached: hold messages until someone listens.
+      if (this.messageListeners.size === 0) this.early.push(whole);
+      else for (const l of this.messageListeners) l(whole);
+    });
+    this.peer.on('close', () => this.finish('closed'));
+    this.peer.on('error', (err) => {
+      // "User-Initiated Abort" is how Chromium reports the other side closing: a normal close.
+      if (!/User-Initiated Abort/i.test(err.message)) log.debug('webrtc error', { peer: this.remotePeerId, err: err.message, code: err.code });
+      this.finish(err.code ?? 'error');
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.connected && !this.closed;
+  }
+
+  signal(data: unknown): void {
+    if (this.closed) return;
+    try {
+      this.peer.signal(data);
+    } catch {
+      this.close('bad signal');
+    }
+  }
+
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
+  send(message: Uint8Array): void {
+    if (this.closed) return;
+    for (const piece of chunk(message)) this.queue.push(piece);
+    this.drain();
+  }
+
+  private drain(): void {
+    if (!this.isOpen) return;
+    try {
+      while (this.queue.length > 0 && this.peer.bufferSize < HIGH_WATER) this.peer.send(this.queue.shift()!);
+    } catch {
+      this.close('send failed');
+    }
+  }
+
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    this.peer.destroy();
+    this.finish(reason);
+  }
+
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    this.queue.length = 0;
+    for (const l of this.closeListeners) l(reason);
+  }
+
+  onMessage(listener: (m: Uint8Array) => void): () => void {
+    this.messageListeners.add(listener);
+    for (const m of this.early.splice(0)) listener(m);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  onClose(listener: (r: string) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+}
