@@ -97,10 +97,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     peers$,
     signaling$,
     async awaitInSync() {
-      for (;;) {
-        if (!engine.busy) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await engine.whenIdle();
     },
     create: (fields) => guard('publish', () => engine.create(options.signer, fields)),
     edit: (id, fields) => guard('edit', () => engine.edit(options.signer, id, fields)),

@@ -213,7 +213,7 @@ describe('validateFields properties', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 60 });
     const title = fc.oneof({ arbitrary: fc.lorem({ maxCount: 6 }), weight: 4 }, { arbitrary: text, weight: 1 });
     const tag = fc.oneof(
-      { arbitrary: fc.stringMatching(/^[a-zA-Z0-9\u00e9\u4e2d][a-zA-Z0-9_.+-]{0,10}$/), weight: 20 },
+      { arbitrary: fc.stringMatching(/^[a-z0-9\u00e9\u4e2d][a-z0-9_.+-]{0,10}$/), weight: 20 },
       { arbitrary: fc.string({ maxLength: 5 }), weight: 1 },
     );
     const fields = fc.record({

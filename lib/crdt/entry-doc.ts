@@ -14,7 +14,7 @@ export const ENTRY_SCHEMA_VERSION = 1;
 
 interface EntryDocShape {
   schema: number;
-  author: string;
+  author: A.ImmutableString;
   url: A.ImmutableString;
   magnet: A.ImmutableString;
   title: A.ImmutableString;
@@ -49,7 +49,7 @@ const imm = (s: string) => new A.ImmutableString(s);
 export function createEntry(fields: EntryFields, author: AuthorKey, actor: string, now: number): CreatedEntry {
   const doc = A.change(A.init<EntryDocShape>({ actor: actor as A.ActorId }), { time: Math.floor(now / 1000) }, (d) => {
     d.schema = ENTRY_SCHEMA_VERSION;
-    d.author = author;
+    d.author = imm(author);
     d.url = imm(fields.url);
     d.magnet = imm(fields.magnet);
     d.title = imm(fields.title);
@@ -76,9 +76,12 @@ function localChange(
   fn: (d: EntryDocShape) => void,
 ): LocalChange {
   const before = A.load<EntryDocShape>(bytes, { actor: actor as A.ActorId });
+  const headsBefore = A.getHeads(before).join(',');
   const doc = A.change(before, { time: Math.floor(now / 1000) }, fn);
   try {
-    const change = A.getLastLocalChange(doc);
+    // getLastLocalChange returns this actor's latest change in the history even when `fn` changed
+    // nothing, so an unchanged document is detected by its heads.
+    const change = A.getHeads(doc).join(',') === headsBefore ? undefined : A.getLastLocalChange(doc);
     if (change === undefined) throw new Error('no change was made');
     return { change, bytes: A.save(doc), view: materializeOrThrow(id, doc) };
   } finally {
@@ -127,7 +130,9 @@ export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes
     const changed = heads.join(',') !== headsBefore;
     const hashes = changes.map((c) => A.decodeChange(c).hash);
     const missing = A.getMissingDeps(doc, hashes) as ChangeHash[];
-    const applied = hashes.filter((h) => !missing.includes(h as ChangeHash)) as ChangeHash[];
+    // Not "not missing": getMissingDeps leaves out changes Automerge queued for lack of their deps,
+    // which save() does not keep.
+    const applied = hashes.filter((h) => A.hasHeads(doc, [h])) as ChangeHash[];
     const missingDeps = missing.filter((h) => !hashes.includes(h));
     return {
       bytes: changed || bytes === undefined ? A.save(doc) : bytes,
@@ -207,7 +212,7 @@ function materializeOrThrow(id: EntryId, doc: EntryDoc): EntryView {
 
 function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
   const d = doc as unknown as Record<string, unknown>;
-  const author = d.author;
+  const author = str(d.author);
   const createdAt = d.createdAt;
   const updatedAt = d.updatedAt;
   if (!isAuthorKey(author) || typeof createdAt !== 'number' || typeof updatedAt !== 'number') return undefined;

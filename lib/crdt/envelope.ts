@@ -20,9 +20,12 @@ export interface Signer {
 
 const subtle = () => globalThis.crypto.subtle;
 
+/** 40 bytes as lowercase hex: the author key then an 8-byte device suffix (as decodeChange reports actors). */
+const ACTOR_PATTERN = /^[0-9a-f]{80}$/;
+
 /** The author key an actor ID is bound to, or undefined when the actor is not of our form. */
 export function authorOfActor(actor: string): AuthorKey | undefined {
-  if (actor.length !== 80) return undefined;
+  if (!ACTOR_PATTERN.test(actor)) return undefined;
   const key = actor.slice(0, 64);
   return isAuthorKey(key) ? key : undefined;
 }

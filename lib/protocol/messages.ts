@@ -115,7 +115,7 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
     }
     case 'goodbye': {
       const r = goodbyeSchema.safeParse(header);
-      if (!r.success) return bad('bad-goodbye');
+      if (!r.success || blobs.length !== 0) return bad('bad-goodbye');
       return { ok: true, message: r.data };
     }
     default:

@@ -97,6 +97,11 @@ export class Replica {
     return () => this.indexListeners.delete(listener);
   }
 
+  /** Resolves when every write queued so far has finished. */
+  async settled(): Promise<void> {
+    await this.queue;
+  }
+
   private serial<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);

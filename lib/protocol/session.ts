@@ -71,6 +71,11 @@ export class SyncSession {
     );
   }
 
+  /** Resolves when every message received so far has been handled. */
+  settled(): Promise<void> {
+    return this.inbox;
+  }
+
   start(): void {
     this.send({
       type: 'hello',

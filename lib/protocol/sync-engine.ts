@@ -41,6 +41,8 @@ export class SyncEngine implements SessionHost {
   private readonly seenLimit: number;
   private readonly listeners = new Map<EngineEvent, Set<() => void>>();
   private pending = 0;
+  /** Bumped whenever work finishes, so whenIdle can tell whether more work was queued meanwhile. */
+  private settledCount = 0;
 
   constructor(options: SyncEngineOptions) {
     this.replica = options.replica;
@@ -84,6 +86,15 @@ export class SyncEngine implements SessionHost {
   /** True while received changes are being verified and stored. */
   get busy(): boolean {
     return this.pending > 0;
+  }
+
+  /** Resolves once all received messages and writes queued so far are handled (for tests and tools). */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const before = this.settledCount;
+      await Promise.all([...[...this.sessions].map((s) => s.settled()), this.replica.settled()]);
+      if (before === this.settledCount && !this.busy) return;
+    }
   }
 
   reconcileAll(): void {
@@ -150,6 +161,7 @@ export class SyncEngine implements SessionHost {
         await from.requestMissing(outcome.incomplete);
       }
     } finally {
+      this.settledCount++;
       this.pending--;
       this.emit('activity');
     }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { runConvergence } from '../testing/convergence-sim';
+
+// Replay one seed with LODESTONE_SEEDS=1234 (comma-separated for several).
+const seeds = (process.env.LODESTONE_SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);
+
+describe('seeded convergence under chaos', () => {
+  for (const seed of seeds) {
+    it(`every replica converges to the same view (seed ${seed})`, async () => {
+      const result = await runConvergence({ seed, peers: 6, steps: 400 }).catch((err: unknown) => {
+        throw new Error(`seed ${seed}: ${String(err)} — replay with LODESTONE_SEEDS=${seed}`);
+      });
+      const [first, ...rest] = result.views;
+      expect(result.counts.posts, `seed ${seed}`).toBeGreaterThan(0);
+      expect(first!.length, `seed ${seed}: entries held`).toBe(result.counts.posts);
+      for (const [i, v] of rest.entries()) {
+        expect(v, `seed ${seed}: peer ${i + 1} differs from peer 0 — replay with LODESTONE_SEEDS=${seed}`).toEqual(first);
+      }
+    });
+  }
+});

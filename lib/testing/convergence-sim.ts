@@ -1,0 +1,137 @@
+// A seeded chaos run of several complete peers over in-memory channels: random posts, edits and
+// deletes (two peers share one author, as two devices would), connections opened and cut, messages
+// duplicated, reordered and lost (a lost message breaks its connection, as on a real transport).
+// Then the network heals and every replica must hold the same materialised view.
+import type { EntryFields } from '../core/entry-fields';
+import { toHex } from '../core/bytes';
+import { signerFromIdentity, identityFromSeed } from '../crdt/envelope';
+import type { EntryView } from '../crdt/entry-view';
+import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
+import { seededRng, type Rng } from './rng';
+import { createSimPeer, settle, type SimPeer } from './sim-peer';
+
+export interface ConvergenceOptions {
+  seed: number;
+  peers: number;
+  steps: number;
+  /** Chance per delivered message of also delivering it again later. */
+  duplicate?: number;
+  /** Chance per delivery of taking a random queued message instead of the oldest. */
+  reorder?: number;
+  /** Chance per delivery of losing the message and with it the connection. */
+  lose?: number;
+}
+
+export interface ConvergenceResult {
+  peers: SimPeer[];
+  views: EntryView[][];
+  counts: { posts: number; edits: number; deletes: number; delivered: number; duplicated: number; reordered: number; lost: number };
+}
+
+const MAGNETS = [
+  'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
+  'magnet:?xt=urn:btih:dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c&dn=Big+Buck+Bunny',
+  'magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e&dn=v2',
+];
+
+function randomFields(rng: Rng, n: number): EntryFields {
+  return {
+    url: `https://example.org/${n}/${rng.int(1000)}`,
+    magnet: rng.pick(MAGNETS),
+    title: `Entry ${n} v${rng.int(100)}`,
+    description: rng.chance(0.5) ? `Description ${rng.int(1e6)}` : '',
+    tags: rng.chance(0.5) ? [rng.pick(['video', 'audio', 'linux', 'art'])] : [],
+  };
+}
+
+export async function quiesce(net: MemoryNetwork, peers: readonly SimPeer[], maxIterations = 10_000): Promise<void> {
+  for (let idle = 0, i = 0; idle < 5; i++) {
+    if (i > maxIterations) throw new Error('network did not quiesce');
+    const moved = net.flush();
+    await Promise.all(peers.map((p) => p.engine.whenIdle()));
+    await settle();
+    idle = moved === 0 && peers.every((p) => !p.engine.busy) ? idle + 1 : 0;
+  }
+}
+
+export async function runConvergence(options: ConvergenceOptions): Promise<ConvergenceResult> {
+  const rng = seededRng(options.seed);
+  let t = 1_700_000_000_000;
+  const clock = () => (t += 997);
+  const peers: SimPeer[] = [];
+  for (let i = 0; i < options.peers; i++) peers.push(await createSimPeer(`p${i}`, rng, clock));
+  // Peers 0 and 1 are two devices of one author: same key, different actor suffixes.
+  const shared = await identityFromSeed(rng.bytes(32));
+  peers[0]!.signer = await signerFromIdentity(shared, toHex(rng.bytes(8)));
+  peers[1]!.signer = await signerFromIdentity(shared, toHex(rng.bytes(8)));
+
+  const net = new MemoryNetwork();
+  const links = new Map<string, [MemoryChannel, MemoryChannel]>();
+  const key = (i: number, j: number) => (i < j ? `${i}-${j}` : `${j}-${i}`);
+  const connect = (i: number, j: number) => {
+    if (i === j || links.get(key(i, j))?.[0].isOpen) return;
+    const [a, b] = net.pair(peers[i]!.engine.peerId, peers[j]!.engine.peerId);
+    links.set(key(i, j), [a, b]);
+    peers[i]!.engine.addChannel(a);
+    peers[j]!.engine.addChannel(b);
+  };
+  const counts = { posts: 0, edits: 0, deletes: 0, delivered: 0, duplicated: 0, reordered: 0, lost: 0 };
+  const dup = options.duplicate ?? 0.05;
+  const reorder = options.reorder ?? 0.1;
+  const lose = options.lose ?? 0.01;
+
+  for (let i = 0; i + 1 < peers.length; i += 2) connect(i, i + 1);
+  for (let step = 0; step < options.steps; step++) {
+    const roll = rng.next();
+    const p = rng.pick(peers);
+    if (roll < 0.12) {
+      await p.engine.create(p.signer, randomFields(rng, counts.posts++));
+    } else if (roll < 0.22 || roll < 0.25) {
+      const own = p.store.views().filter((v) => v.author === p.signer.author && !v.deleted);
+      if (own.length > 0) {
+        const target = rng.pick(own);
+        if (roll < 0.22) {
+          await p.engine.edit(p.signer, target.id, randomFields(rng, counts.edits++));
+        } else {
+          await p.engine.remove(p.signer, target.id);
+        }
+      }
+    } else if (roll < 0.3) {
+      connect(rng.int(peers.length), rng.int(peers.length));
+    } else if (roll < 0.33) {
+      const open = [...links.values()].filter(([a]) => a.isOpen);
+      if (open.length > 0) rng.pick(open)[0].close('cut');
+    } else {
+      for (let k = rng.int(8); k > 0 && net.queue.length > 0; k--) {
+        const index = rng.chance(reorder) ? rng.int(net.queue.length) : 0;
+        if (index !== 0) counts.reordered++;
+        const [d] = net.queue.splice(index, 1);
+        if (rng.chance(lose)) {
+          counts.lost++;
+          d!.to.close('lost a message');
+          continue;
+        }
+        if (rng.chance(dup)) {
+          counts.duplicated++;
+          net.queue.splice(rng.int(net.queue.length + 1), 0, d!);
+        }
+        net.deliver(d!);
+        counts.delivered++;
+        // Handle each delivery fully before the next, so a seed replays the same run.
+        await Promise.all(peers.map((q) => q.engine.whenIdle()));
+      }
+    }
+    await Promise.all(peers.map((q) => q.engine.whenIdle()));
+  }
+
+  // Heal: every connection replaced by fresh ones in a ring plus a few chords, delivered reliably.
+  for (const [a] of links.values()) a.close('healing');
+  net.queue.length = 0;
+  await settle();
+  for (let i = 0; i < peers.length; i++) connect(i, (i + 1) % peers.length);
+  for (let k = 0; k < peers.length; k++) connect(rng.int(peers.length), rng.int(peers.length));
+  await quiesce(net, peers);
+  const views = peers.map((p) => p.store.views());
+  counts.deletes = views[0]!.filter((v) => v.deleted).length;
+  return { peers, views, counts };
+}
