@@ -42,15 +42,19 @@ export function EntryFieldInputs({
           value: draft[f.name],
           placeholder: f.placeholder,
           'aria-invalid': error !== undefined,
-          'aria-describedby': error !== undefined ? `${id}-error` : undefined,
+          'aria-describedby': [error !== undefined ? `${id}-error` : '', f.hint !== undefined ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined,
           onChange: (e: { target: { value: string } }) => onChange(f.name, e.target.value),
         };
         return (
           <div className={`field field-${f.name}`} key={f.name}>
-            <label htmlFor={id}>
-              {f.label}
-              {f.hint !== undefined && <span className="hint"> ({f.hint})</span>}
-            </label>
+            <div className="field-label">
+              <label htmlFor={id}>{f.label}</label>
+              {f.hint !== undefined && (
+                <span className="hint" id={`${id}-hint`}>
+                  {f.hint}
+                </span>
+              )}
+            </div>
             {f.type === 'textarea' ? (
               <textarea {...common} rows={3} maxLength={LIMITS.descriptionChars * 2} />
             ) : (

@@ -64,8 +64,8 @@ export const test = base.extend<LodestoneFixtures>({
       server = await startServer({ cwd: REPO_ROOT });
     } catch (e) {
       if (e instanceof ServerStartError) {
-        await testInfo.attach('server-stdout.txt', { body: e.stdout, contentType: 'text/plain' });
-        await testInfo.attach('server-stderr.txt', { body: e.stderr, contentType: 'text/plain' });
+        if (e.stdout) await testInfo.attach('server-stdout.txt', { body: e.stdout, contentType: 'text/plain' });
+        if (e.stderr) await testInfo.attach('server-stderr.txt', { body: e.stderr, contentType: 'text/plain' });
       }
       throw e;
     }
@@ -75,7 +75,7 @@ export const test = base.extend<LodestoneFixtures>({
       const keep = failed(testInfo);
       await server.stop({ keepDataDir: keep });
       if (keep) {
-        await testInfo.attach('server-stdout.txt', { body: server.stdout(), contentType: 'text/plain' });
+        if (server.stdout()) await testInfo.attach('server-stdout.txt', { body: server.stdout(), contentType: 'text/plain' });
         await testInfo.attach('server-stderr.txt', {
           body: `${server.stderr()}\n(DATA_DIR kept at ${server.dataDir})\n`,
           contentType: 'text/plain',

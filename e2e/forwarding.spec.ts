@@ -19,7 +19,7 @@ test('a peer capped to one connection reaches both others through forwarding', a
     })
     .toBe(3);
   await expect(async () => {
-    const counts = [await connectedCount(a), await connectedCount(b)].sort();
+    const counts = [await connectedCount(a), await connectedCount(b)].sort((x, y) => x - y);
     expect(counts).toEqual([1, 2]);
   }).toPass({ timeout: CONNECT_TIMEOUT });
 

@@ -124,8 +124,9 @@ test('a peer that was closed catches up when it opens again in the same browser'
   await publish(a, seen);
   for (const peer of [b, c]) await expectArticle(peer, seen.title);
 
+  // C's tab is gone. (Not waiting for A and B to count 1: noticing a closed tab's WebRTC connection
+  // can take the ICE consent timeout, and A's post must not depend on it.)
   await c.page.close();
-  for (const peer of [a, b]) await expectConnectedPeers(peer, 1);
 
   const missed = makeEntry('Catch-up missed');
   await publish(a, missed);

@@ -5,7 +5,7 @@
 // 1 failed. Exits non-zero when anything failed.
 //
 //   1. npx vitest run --reporter=default --reporter=json --outputFile=<tmp>/unit.json
-//   2. npx next build                      (always: e2e must run against the current code)
+//   2. npm run build                       (always: e2e must run against the current code)
 //   3. npx playwright test --reporter=list,json   (JSON to <tmp>/e2e.json via PLAYWRIGHT_JSON_OUTPUT_NAME)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -98,11 +98,11 @@ const unitCode = await phase('unit', () =>
 );
 const unit = countUnit(unitCode);
 
-const buildCode = await phase('build', () => run('npx', ['next', 'build']));
+const buildCode = await phase('build', () => run('npm', ['run', 'build']));
 
 let e2e;
 if (buildCode !== 0) {
-  console.error(`\nnext build failed (exit ${buildCode}): the e2e suite was not run.`);
+  console.error(`\nthe build failed (exit ${buildCode}): the e2e suite was not run.`);
   e2e = { passed: 0, failed: 1, note: 'e2e: not run, the build failed' };
 } else {
   const e2eCode = await phase('e2e', () =>

@@ -4,14 +4,18 @@
 import { randomBytes } from 'node:crypto';
 import type { BrowserContextOptions, Locator, Page } from 'playwright-core';
 
-/** The form's labels, exactly as the contract names them (the post form and the edit form share them). */
-export const FIELD_LABELS = {
+/**
+ * The form's labels, exactly as the contract names them (the post form and the edit form share them).
+ * "Tags" is specified as `"Tags" (comma-separated)`; both readings are accepted: a label of exactly
+ * "Tags", or "Tags (comma-separated)" (the format hint inside the label).
+ */
+export const FIELD_LABELS: Readonly<Record<'link' | 'magnet' | 'title' | 'description' | 'tags', string | RegExp>> = {
   link: 'Link',
   magnet: 'Magnet URI',
   title: 'Title',
   description: 'Description',
-  tags: 'Tags',
-} as const;
+  tags: /^Tags$/,
+};
 export type EntryField = keyof typeof FIELD_LABELS;
 export const ENTRY_FIELDS = Object.keys(FIELD_LABELS) as EntryField[];
 
@@ -40,7 +44,8 @@ export function postForm(page: Page): Locator {
 
 /** A labelled input of the post form, or of an edit form when `scope` is the editing article. */
 export function field(scope: Locator, name: EntryField): Locator {
-  return scope.getByLabel(FIELD_LABELS[name], { exact: true });
+  const label = FIELD_LABELS[name];
+  return typeof label === 'string' ? scope.getByLabel(label, { exact: true }) : scope.getByLabel(label);
 }
 
 export function publishButton(page: Page): Locator {

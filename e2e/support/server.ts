@@ -78,17 +78,17 @@ export async function findFreePort(): Promise<number> {
   });
 }
 
-/** Runs `npx next build` when there is no production build yet. Throws when the build fails. */
+/** Runs `npm run build` when there is no production build yet. Throws when the build fails. */
 export function ensureBuild(root: string = REPO_ROOT, opts: { force?: boolean } = {}): void {
   if (!opts.force && hasProductionBuild(root)) return;
-  process.stderr.write(`[lodestone] no production build in ${root}/.next: running \`npx next build\`\n`);
-  const r = spawnSync('npx', ['next', 'build'], {
+  process.stderr.write(`[lodestone] no production build in ${root}/.next: running \`npm run build\`\n`);
+  const r = spawnSync('npm', ['run', 'build'], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
   if (r.status !== 0 || !hasProductionBuild(root)) {
-    throw new Error(`\`npx next build\` failed (exit ${r.status ?? r.signal ?? r.error?.message})`);
+    throw new Error(`\`npm run build\` failed (exit ${r.status ?? r.signal ?? r.error?.message})`);
   }
 }
 

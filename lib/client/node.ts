@@ -40,6 +40,13 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
       maxPeers: maxPeersFromUrl(),
       logger,
     });
+    // Close connections as the page goes away, so neighbours notice at once instead of after
+    // WebRTC's consent timeout (about 15 s).
+    window.addEventListener('pagehide', () => void replication.cancel());
+    // A page restored from the back/forward cache has no live node any more: start afresh.
+    window.addEventListener('pageshow', (e) => {
+      if (e.persisted) window.location.reload();
+    });
     return { db, replication };
   })();
   node.catch(() => {

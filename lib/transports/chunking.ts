@@ -1,6 +1,8 @@
 // Splits messages into data-channel-sized chunks and joins them again. A data channel is ordered and
 // reliable, so one flag byte per chunk suffices: 1 = more follows, 0 = last chunk of the message.
+// Flag 2 is a keepalive with no body, below the protocol: it only proves the other side is alive.
 export const CHUNK_BYTES = 16 * 1024;
+export const KEEPALIVE = Uint8Array.of(2);
 
 export function* chunk(message: Uint8Array, size = CHUNK_BYTES): Generator<Uint8Array> {
   const body = size - 1;
@@ -21,6 +23,7 @@ export class Reassembler {
   constructor(private readonly maxBytes: number) {}
 
   push(piece: Uint8Array): Uint8Array | undefined | Error {
+    if (piece.length === 1 && piece[0] === 2) return undefined;
     if (piece.length === 0 || piece[0]! > 1) return new Error('bad chunk');
     this.size += piece.length - 1;
     if (this.size > this.maxBytes) {

@@ -5,12 +5,16 @@ import type { PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import type { PeerChannel } from '../net/peer-channel';
-import { chunk, Reassembler } from './chunking';
+import { chunk, KEEPALIVE, Reassembler } from './chunking';
 
 // Never fall back to simple-peer's default public STUN servers: ICE servers come from configuration.
 Peer.config.iceServers = [];
 
 const HIGH_WATER = 1024 * 1024;
+/** Send a keepalive after this long without sending anything. */
+const KEEPALIVE_MS = 4000;
+/** Close a channel that has been silent this long: a closed tab or a dead network, noticed well before ICE does. */
+const SILENCE_MS = 15_000;
 
 export interface WebRtcChannelOptions {
   initiator: boolean;
@@ -34,6 +38,9 @@ export class WebRtcChannel implements PeerChannel {
   private readonly early: Uint8Array[] = [];
   private readonly closeListeners = new Set<(r: string) => void>();
   private readonly connectListeners = new Set<() => void>();
+  private lastSent = 0;
+  private lastHeard = 0;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: WebRtcChannelOptions) {
     this.remotePeerId = options.remotePeerId;
@@ -48,10 +55,13 @@ export class WebRtcChannel implements PeerChannel {
         channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
         channel.addEventListener('bufferedamountlow', () => this.drain());
       }
+      this.lastHeard = this.lastSent = Date.now();
+      this.watchdog = setInterval(() => this.checkAlive(), 1000);
       for (const l of this.connectListeners) l();
       this.drain();
     });
     this.peer.on('data', (data) => {
+      this.lastHeard = Date.now();
       const piece = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
       const whole = this.reassembler.push(piece);
       if (whole instanceof Error) {
@@ -96,10 +106,25 @@ export class WebRtcChannel implements PeerChannel {
     this.drain();
   }
 
+  private checkAlive(): void {
+    const now = Date.now();
+    if (now - this.lastHeard > SILENCE_MS) {
+      this.close('peer went silent');
+      return;
+    }
+    if (now - this.lastSent >= KEEPALIVE_MS && this.queue.length === 0) {
+      this.queue.push(KEEPALIVE);
+      this.drain();
+    }
+  }
+
   private drain(): void {
     if (!this.isOpen) return;
     try {
-      while (this.queue.length > 0 && this.peer.bufferSize < HIGH_WATER) this.peer.send(this.queue.shift()!);
+      while (this.queue.length > 0 && this.peer.bufferSize < HIGH_WATER) {
+        this.peer.send(this.queue.shift()!);
+        this.lastSent = Date.now();
+      }
     } catch {
       this.close('send failed');
     }
@@ -115,6 +140,7 @@ export class WebRtcChannel implements PeerChannel {
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.queue.length = 0;
     for (const l of this.closeListeners) l(reason);
   }
