@@ -1,10 +1,14 @@
+import { Diagnostics } from '@/components/Diagnostics';
 import { Feed } from '@/components/Feed';
 import { PostForm } from '@/components/PostForm';
 
 export default function HomePage() {
   return (
     <div className="home">
-      <PostForm />
+      <div className="side">
+        <PostForm />
+        <Diagnostics />
+      </div>
       <Feed />
     </div>
   );

@@ -60,7 +60,7 @@ export class MeshManager {
   private offered(ids: readonly PeerId[]): void {
     for (const id of ids) {
       if (this.channels.size >= Math.min(this.options.targetPeers, this.options.maxPeers)) return;
-      if (!this.channels.has(id) && id !== this.options.engine.peerId) this.open(id, true);
+      if (!this.channels.has(id) && id !== this.options.engine.peerId && !this.options.engine.isBanned(id)) this.open(id, true);
     }
   }
 
@@ -79,7 +79,7 @@ export class MeshManager {
       }
     }
     if (!isOffer) return;
-    if (this.channels.size >= this.options.maxPeers) return;
+    if (this.channels.size >= this.options.maxPeers || this.options.engine.isBanned(from)) return;
     this.open(from, false).signal(signal);
   }
 

@@ -38,6 +38,8 @@ export interface LodestoneReplicationState {
   readonly active$: BehaviorSubject<boolean>;
   readonly peers$: BehaviorSubject<PeerSummary[]>;
   readonly signaling$: BehaviorSubject<SignalingStatus>;
+  /** Per-peer counters of live and recently closed sessions, read on demand. */
+  diagnostics(): PeerSummary[];
   /** Resolves when no received work is pending and every neighbour finished catching up. */
   awaitInSync(): Promise<void>;
   create(fields: EntryFields): Promise<EntryView>;
@@ -96,6 +98,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     active$,
     peers$,
     signaling$,
+    diagnostics: () => engine.peers(),
     async awaitInSync() {
       await engine.whenIdle();
     },

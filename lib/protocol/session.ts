@@ -32,6 +32,8 @@ export interface SessionHost {
   sessionClosed(session: SyncSession): void;
 }
 
+const TOO_MANY_BAD = 'too many bad messages';
+
 /** Bad messages tolerated from one peer before the session is closed. */
 export const MAX_BAD_MESSAGES = 16;
 /** Soft cap on the bytes of changes put into one outgoing message (the hard cap is LIMITS.messageBytes). */
@@ -39,6 +41,8 @@ const CHANGES_BATCH_BYTES = 192 * 1024;
 
 export class SyncSession {
   state: 'handshake' | 'ready' | 'closed' = 'handshake';
+  /** Why the session ended, once it has. */
+  closeReason: string | undefined;
   remotePeerId: PeerId | undefined;
   readonly stats: SessionStats = {
     messagesIn: 0,
@@ -67,7 +71,7 @@ export class SyncSession {
         // Messages are handled one at a time, in order, so replies keep the order of requests.
         this.inbox = this.inbox.then(() => this.receive(bytes)).catch((err) => this.log.error('session error', { err: String(err) }));
       }),
-      channel.onClose(() => this.closed()),
+      channel.onClose((reason) => this.closed(reason)),
     );
   }
 
@@ -147,12 +151,19 @@ export class SyncSession {
   close(reason: string): void {
     if (this.state === 'closed') return;
     this.send({ type: 'goodbye', reason });
+    this.closeReason = reason;
     this.channel.close(reason);
-    this.closed();
+    this.closed(reason);
   }
 
-  private closed(): void {
+  /** True when the session was closed because the peer misbehaved. */
+  get misbehavedOut(): boolean {
+    return this.closeReason === TOO_MANY_BAD;
+  }
+
+  private closed(reason = 'closed'): void {
     if (this.state === 'closed') return;
+    this.closeReason ??= reason;
     this.state = 'closed';
     for (const u of this.unsubscribe) u();
     this.host.sessionClosed(this);
@@ -162,7 +173,7 @@ export class SyncSession {
     this.countRejected(reason);
     this.log.warn('dropped a bad message', { peer: this.remotePeerId, reason });
     const bad = Object.values(this.stats.reasons).reduce((a, b) => a + b, 0);
-    if (bad >= MAX_BAD_MESSAGES) this.close('too many bad messages');
+    if (bad >= MAX_BAD_MESSAGES) this.close(TOO_MANY_BAD);
   }
 
   private async receive(bytes: Uint8Array): Promise<void> {
@@ -226,7 +237,7 @@ export class SyncSession {
       case 'goodbye':
         this.log.info('peer said goodbye', { peer: this.remotePeerId, reason: msg.reason });
         this.channel.close('goodbye');
-        this.closed();
+        this.closed(`peer said goodbye: ${msg.reason}`);
         return;
     }
   }

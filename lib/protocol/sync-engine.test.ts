@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../transports/memory';
+import { quiesce } from '../testing/convergence-sim';
 import { createSimPeer, settle, type SimPeer } from '../testing/sim-peer';
 import { seededRng } from '../testing/rng';
 import type { EntryFields } from '../core/entry-fields';
+import type { PeerId } from '../core/ids';
 
 const fields = (title: string): EntryFields => ({
   url: 'https://example.org/a',
@@ -11,14 +13,6 @@ const fields = (title: string): EntryFields => ({
   description: 'd',
   tags: ['video'],
 });
-
-async function quiesce(net: MemoryNetwork, peers: SimPeer[]) {
-  for (let idle = 0; idle < 5; ) {
-    const moved = net.flush();
-    await settle();
-    idle = moved === 0 && peers.every((p) => !p.engine.busy) ? idle + 1 : 0;
-  }
-}
 
 function connect(net: MemoryNetwork, a: SimPeer, b: SimPeer) {
   const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
@@ -65,5 +59,34 @@ describe('SyncEngine', () => {
     await quiesce(net, [a!, b!]);
     await expect(b!.engine.edit(b!.signer, entry.id, fields('stolen'))).rejects.toThrow(/author/);
     expect(a!.store.entries.get(entry.id)?.view.title).toBe('mine');
+  });
+});
+
+describe('misbehaving peers', () => {
+  it('are disconnected after 16 bad messages and refused while banned; honest sync goes on', async () => {
+    const rng = seededRng(3);
+    let t = 1_700_000_000_000;
+    const clock = () => (t += 1000);
+    const [a, b] = await Promise.all(['a', 'b'].map((n) => createSimPeer(n, rng, clock)));
+    const net = new MemoryNetwork();
+    connect(net, a!, b!);
+    const attackerId = 'f'.repeat(32) as PeerId;
+    const [toVictim, fromAttacker] = net.pair(a!.engine.peerId, attackerId);
+    a!.engine.addChannel(toVictim);
+    await quiesce(net, [a!, b!]);
+    for (let i = 0; i < 20; i++) fromAttacker.send(Uint8Array.of(1, 2, 3, i));
+    await quiesce(net, [a!, b!]);
+    expect(toVictim.isOpen).toBe(false);
+    const closed = a!.engine.peers().find((p) => p.peerId === attackerId);
+    expect(closed?.state).toBe('closed');
+    expect(closed?.stats.rejected).toBe(16);
+    expect(a!.engine.isBanned(attackerId)).toBe(true);
+    const [again] = net.pair(a!.engine.peerId, attackerId);
+    expect(a!.engine.addChannel(again)).toBeUndefined();
+    expect(again.isOpen).toBe(false);
+
+    const entry = await b!.engine.create(b!.signer, fields('still syncing'));
+    await quiesce(net, [a!, b!]);
+    expect(a!.store.entries.get(entry.id)?.view.title).toBe('still syncing');
   });
 });

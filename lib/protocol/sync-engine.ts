@@ -20,6 +20,7 @@ export interface SyncEngineOptions {
   logger?: Logger;
   /** How many change hashes to remember for deduplication. */
   seenLimit?: number;
+  now?: () => number;
 }
 
 export interface PeerSummary {
@@ -27,7 +28,13 @@ export interface PeerSummary {
   kind: string;
   state: SyncSession['state'];
   stats: SessionStats;
+  closeReason?: string;
 }
+
+/** How long a peer that was disconnected for misbehaving is refused: doubling per strike, capped. */
+export const BAN_BASE_MS = 60_000;
+export const BAN_MAX_MS = 60 * 60_000;
+const HISTORY = 20;
 
 type EngineEvent = 'peers' | 'activity';
 
@@ -41,6 +48,9 @@ export class SyncEngine implements SessionHost {
   private readonly seenLimit: number;
   private readonly listeners = new Map<EngineEvent, Set<() => void>>();
   private pending = 0;
+  private readonly bans = new Map<string, { until: number; strikes: number }>();
+  private readonly history: PeerSummary[] = [];
+  private readonly now: () => number;
   /** Bumped whenever work finishes, so whenIdle can tell whether more work was queued meanwhile. */
   private settledCount = 0;
 
@@ -50,6 +60,7 @@ export class SyncEngine implements SessionHost {
     this.network = options.network;
     this.log = (options.logger ?? silentLogger).child(`sync:${options.peerId.slice(0, 8)}`);
     this.seenLimit = options.seenLimit ?? 50_000;
+    this.now = options.now ?? Date.now;
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());
   }
@@ -66,7 +77,11 @@ export class SyncEngine implements SessionHost {
   }
 
   /** Starts syncing over a new channel. */
-  addChannel(channel: PeerChannel): SyncSession {
+  addChannel(channel: PeerChannel): SyncSession | undefined {
+    if (channel.remotePeerId !== undefined && this.isBanned(channel.remotePeerId)) {
+      channel.close('banned');
+      return undefined;
+    }
     const session = new SyncSession(channel, this);
     this.sessions.add(session);
     session.start();
@@ -79,8 +94,15 @@ export class SyncEngine implements SessionHost {
     return [...this.sessions].filter((s) => s.state === 'ready');
   }
 
+  /** Live sessions, then the most recently closed ones (for diagnostics). */
   peers(): PeerSummary[] {
-    return [...this.sessions].map((s) => ({ peerId: s.remotePeerId, kind: s.channel.kind, state: s.state, stats: s.stats }));
+    return [...[...this.sessions].map(summarize), ...this.history];
+  }
+
+  /** A peer disconnected for misbehaving is refused until its ban runs out. */
+  isBanned(peerId: PeerId): boolean {
+    const ban = this.bans.get(peerId);
+    return ban !== undefined && ban.until > this.now();
   }
 
   /** True while received changes are being verified and stored. */
@@ -133,6 +155,15 @@ export class SyncEngine implements SessionHost {
 
   sessionClosed(session: SyncSession): void {
     this.sessions.delete(session);
+    this.history.unshift(summarize(session));
+    if (this.history.length > HISTORY) this.history.length = HISTORY;
+    const peer = session.remotePeerId ?? session.channel.remotePeerId;
+    if (session.misbehavedOut && peer !== undefined) {
+      const strikes = (this.bans.get(peer)?.strikes ?? 0) + 1;
+      const ms = Math.min(BAN_MAX_MS, BAN_BASE_MS * 2 ** (strikes - 1));
+      this.bans.set(peer, { until: this.now() + ms, strikes });
+      this.log.warn('banned a misbehaving peer', { peer, ms });
+    }
     this.emit('peers');
   }
 
@@ -185,6 +216,16 @@ export class SyncEngine implements SessionHost {
       }
     }
   }
+}
+
+function summarize(s: SyncSession): PeerSummary {
+  return {
+    peerId: s.remotePeerId ?? s.channel.remotePeerId,
+    kind: s.channel.kind,
+    state: s.state,
+    stats: { ...s.stats, reasons: { ...s.stats.reasons } },
+    closeReason: s.closeReason,
+  };
 }
 
 function tryDescribe(change: Uint8Array): ChangeFacts | undefined {

@@ -1,0 +1,69 @@
+'use client';
+// What this tab's peers sent it: messages received, changes accepted, and what was rejected and why.
+// Refreshed once a second while open, since bad messages are dropped without any other event.
+import { useEffect, useState } from 'react';
+import { useNode } from '@/lib/client/context';
+import type { PeerSummary } from '@/lib/protocol/sync-engine';
+
+function reasons(r: Record<string, number>): string {
+  const parts = Object.entries(r).map(([k, v]) => `${k}: ${v}`);
+  return parts.length === 0 ? '—' : parts.join(', ');
+}
+
+export function Diagnostics() {
+  const node = useNode();
+  const [open, setOpen] = useState(false);
+  const [peers, setPeers] = useState<PeerSummary[]>([]);
+  useEffect(() => {
+    if (!open || node === undefined) return;
+    const read = () => setPeers(node.replication.diagnostics());
+    read();
+    const t = setInterval(read, 1000);
+    return () => clearInterval(t);
+  }, [open, node]);
+  const rejected = peers.reduce((n, p) => n + p.stats.rejected, 0);
+  return (
+    <details className="diagnostics" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
+      <summary>Diagnostics</summary>
+      {node === undefined ? (
+        <p>Starting…</p>
+      ) : (
+        <>
+          <p>
+            Your peer ID: <code aria-label="Your peer ID">{node.replication.peerId}</code>
+            <br />
+            Rejected in total: <output aria-label="Rejected in total">{rejected}</output>
+          </p>
+          <table aria-label="Peer diagnostics">
+            <thead>
+              <tr>
+                <th scope="col">Peer</th>
+                <th scope="col">Transport</th>
+                <th scope="col">State</th>
+                <th scope="col">Messages in</th>
+                <th scope="col">Accepted</th>
+                <th scope="col">Rejected</th>
+                <th scope="col">Reasons</th>
+              </tr>
+            </thead>
+            <tbody>
+              {peers.map((p, i) => (
+                <tr key={`${p.peerId ?? 'unknown'}-${i}`}>
+                  <td>
+                    <code title={p.peerId}>{p.peerId?.slice(0, 8) ?? '?'}</code>
+                  </td>
+                  <td>{p.kind}</td>
+                  <td title={p.closeReason}>{p.state === 'closed' && p.closeReason !== undefined ? `closed (${p.closeReason})` : p.state}</td>
+                  <td>{p.stats.messagesIn}</td>
+                  <td>{p.stats.changesAccepted}</td>
+                  <td>{p.stats.rejected}</td>
+                  <td>{reasons(p.stats.reasons)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </details>
+  );
+}
