@@ -1,5 +1,6 @@
 import { Diagnostics } from '@/components/Diagnostics';
 import { Feed } from '@/components/Feed';
+import { IdentityPanel } from '@/components/IdentityPanel';
 import { PostForm } from '@/components/PostForm';
 
 export default function HomePage() {
@@ -7,6 +8,7 @@ export default function HomePage() {
     <div className="home">
       <div className="side">
         <PostForm />
+        <IdentityPanel />
         <Diagnostics />
       </div>
       <Feed />

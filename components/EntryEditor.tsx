@@ -1,7 +1,7 @@
 'use client';
 // Edit form for one's own entry, inside its card.
 import { useState, type FormEvent } from 'react';
-import { validateDraft, type EntryDraft, type FieldErrors } from '@/lib/core/entry-fields';
+import { validateDraft, type EntryDraft, type EntryFields, type FieldErrors } from '@/lib/core/entry-fields';
 import type { EntryId } from '@/lib/core/ids';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { useNode } from '@/lib/client/context';
@@ -9,13 +9,9 @@ import { EntryFieldInputs } from './EntryFieldInputs';
 
 export function EntryEditor({ entry, onDone }: { entry: EntryViewDoc; onDone: () => void }) {
   const node = useNode();
-  const [draft, setDraft] = useState<EntryDraft>({
-    url: entry.url,
-    magnet: entry.magnet,
-    title: entry.title,
-    description: entry.description,
-    tags: entry.tags.join(', '),
-  });
+  // What the entry held when editing began: only fields changed from it are written.
+  const [initial] = useState(() => ({ url: entry.url, magnet: entry.magnet, title: entry.title, description: entry.description, tags: entry.tags }));
+  const [draft, setDraft] = useState<EntryDraft>({ ...initial, tags: initial.tags.join(', ') });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -30,7 +26,14 @@ export function EntryEditor({ entry, onDone }: { entry: EntryViewDoc; onDone: ()
     }
     setBusy(true);
     try {
-      await node.replication.edit(entry.id as EntryId, checked.fields);
+      const f = checked.fields;
+      const patch: Partial<EntryFields> = {};
+      if (f.url !== initial.url) patch.url = f.url;
+      if (f.magnet !== initial.magnet) patch.magnet = f.magnet;
+      if (f.title !== initial.title) patch.title = f.title;
+      if (f.description !== initial.description) patch.description = f.description;
+      if (f.tags.join(',') !== initial.tags.join(',')) patch.tags = f.tags;
+      if (Object.keys(patch).length > 0) await node.replication.edit(entry.id as EntryId, patch);
       onDone();
     } catch (err) {
       setFailure(`Could not save: ${err instanceof Error ? err.message : String(err)}`);

@@ -43,7 +43,7 @@ export interface LodestoneReplicationState {
   /** Resolves when no received work is pending and every neighbour finished catching up. */
   awaitInSync(): Promise<void>;
   create(fields: EntryFields): Promise<EntryView>;
-  edit(id: EntryId, fields: EntryFields): Promise<EntryView>;
+  edit(id: EntryId, fields: Partial<EntryFields>): Promise<EntryView>;
   remove(id: EntryId): Promise<EntryView>;
   cancel(): Promise<void>;
 }

@@ -89,14 +89,18 @@ function localChange(
   }
 }
 
-export function editEntry(id: EntryId, bytes: Uint8Array, fields: EntryFields, actor: string, now: number): LocalChange {
+/**
+ * Sets the given fields. Only fields present in `patch` are written, so an edit made from a stale form
+ * does not undo a concurrent edit of another field.
+ */
+export function editEntry(id: EntryId, bytes: Uint8Array, patch: Partial<EntryFields>, actor: string, now: number): LocalChange {
   return localChange(id, bytes, actor, now, (d) => {
-    if (d.url.val !== fields.url) d.url = imm(fields.url);
-    if (d.magnet.val !== fields.magnet) d.magnet = imm(fields.magnet);
-    if (d.title.val !== fields.title) d.title = imm(fields.title);
-    if (d.description.val !== fields.description) d.description = imm(fields.description);
-    const tags = fields.tags.join(',');
-    if (d.tags.val !== tags) d.tags = imm(tags);
+    if (patch.url !== undefined && d.url.val !== patch.url) d.url = imm(patch.url);
+    if (patch.magnet !== undefined && d.magnet.val !== patch.magnet) d.magnet = imm(patch.magnet);
+    if (patch.title !== undefined && d.title.val !== patch.title) d.title = imm(patch.title);
+    if (patch.description !== undefined && d.description.val !== patch.description) d.description = imm(patch.description);
+    const tags = patch.tags?.join(',');
+    if (tags !== undefined && d.tags.val !== tags) d.tags = imm(tags);
     d.updatedAt = Math.max(now, d.updatedAt);
   });
 }

@@ -126,7 +126,7 @@ export class Replica {
     });
   }
 
-  edit(signer: Signer, id: EntryId, fields: EntryFields): Promise<{ view: EntryView; signed: SignedChange }> {
+  edit(signer: Signer, id: EntryId, fields: Partial<EntryFields>): Promise<{ view: EntryView; signed: SignedChange }> {
     return this.serial(async () => {
       const { bytes, sigs } = await this.ownDoc(signer, id);
       return this.commitLocal(id, editEntry(id, bytes, fields, signer.actor, this.now()), sigs, signer);

@@ -135,7 +135,7 @@ export class SyncEngine implements SessionHost {
     return view;
   }
 
-  async edit(signer: Signer, id: EntryId, fields: EntryFields): Promise<EntryView> {
+  async edit(signer: Signer, id: EntryId, fields: Partial<EntryFields>): Promise<EntryView> {
     const { view, signed } = await this.replica.edit(signer, id, fields);
     this.broadcast([{ id, changes: [signed] }], undefined);
     return view;
