@@ -5,7 +5,7 @@
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  serverExternalPackages: ['@automerge/automerge', '@thaunknown/simple-peer', 'webrtc-polyfill', 'node-datachannel'],
+  serverExternalPackages: ['@automerge/automerge', '@thaunknown/simple-peer', 'webrtc-polyfill', 'node-datachannel', 'better-sqlite3'],
   turbopack: {},
 };
 export default nextConfig;

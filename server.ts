@@ -1,13 +1,15 @@
-// Composition root of the Node process: one HTTP server carrying Next's pages and Socket.IO
-// signaling. Everything else lives in lib/server.
+// Composition root of the Node process: one HTTP server carrying Next's pages, Socket.IO signaling and
+// the server peer (a full replica in SQLite). Everything else lives in lib/server.
 import { createServer } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import '@automerge/automerge';
 import next from 'next';
 import { Server } from 'socket.io';
 import { loadConfig } from './lib/server/config';
 import { createServerLogger } from './lib/server/logger';
 import { setServerRuntime } from './lib/server/runtime';
+import { ServerPeer } from './lib/server/server-peer';
 import { attachSignalingHub } from './lib/server/signaling-hub';
 import type { ClientToServerEvents, ServerToClientEvents } from './lib/net/signaling-events';
 import packageJson from './package.json' with { type: 'json' };
@@ -18,11 +20,26 @@ async function main(): Promise<void> {
   const dev = process.argv.includes('--dev');
   const dir = dirname(fileURLToPath(import.meta.url));
 
+  // The replica opens before anything listens, so no page is served from a half-open store.
+  const peer =
+    config.REPLICA === 'on'
+      ? await ServerPeer.start({ dataDir: resolve(config.DATA_DIR), network: config.NETWORK, peers: config.peers, logger: log })
+      : undefined;
+
   const httpServer = createServer();
   const app = next({ dev, dir, hostname: config.HOST, port: config.PORT, httpServer });
   await app.prepare();
   const handle = app.getRequestHandler();
   httpServer.on('request', (req, res) => {
+    // A deleted entry's permalink answers 410 Gone (Next renders the tombstone page without content).
+    const permalink = req.method === 'GET' || req.method === 'HEAD' ? /^\/e\/([0-9a-f]{32})(?:\?|$)/.exec(req.url ?? '') : null;
+    if (permalink !== null && peer?.store.getView(permalink[1]!)?.deleted === true) {
+      // Next's renderer always sets 200 for a page it renders; pin the status so the page it renders
+      // for /gone goes out as 410.
+      Object.defineProperty(res, 'statusCode', { get: () => 410, set: () => {}, configurable: true });
+      void app.render(req, res, '/gone', {});
+      return;
+    }
     void handle(req, res);
   });
 
@@ -32,24 +49,42 @@ async function main(): Promise<void> {
     maxHttpBufferSize: 64 * 1024,
     serveClient: false,
   });
-  const hub = attachSignalingHub(io, { logger: log });
+  const hub = attachSignalingHub(io, {
+    logger: log,
+    onJoin: (socket, peerId, role) => {
+      if (peer === undefined || socket.data.network !== config.NETWORK) return false;
+      peer.attach(socket, peerId, role);
+      return true;
+    },
+  });
 
   setServerRuntime({
     version: packageJson.version,
     startedAt: Date.now(),
     network: config.NETWORK,
     iceServers: config.iceServers,
+    publicUrl: config.PUBLIC_URL,
     signalingPeers: hub.peerCount,
+    replica:
+      peer === undefined
+        ? undefined
+        : {
+            getView: (id) => peer.store.getView(id),
+            list: (options) => peer.store.list(options),
+            count: () => peer.store.count(),
+            connectedPeers: () => peer.engine.readyPeers().length,
+          },
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(config.PORT, config.HOST, resolve));
+  await new Promise<void>((ready) => httpServer.listen(config.PORT, config.HOST, ready));
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-  log.info('listening', { url: `http://${config.HOST}:${port}`, dev });
+  log.info('listening', { url: `http://${config.HOST}:${port}`, dev, replica: peer !== undefined, peers: config.peers });
 
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
     io.close();
+    peer?.close();
     httpServer.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };

@@ -73,7 +73,7 @@ export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: num
         </ul>
       )}
       <footer className="card-footer">
-        <time dateTime={new Date(entry.createdAt).toISOString()} title={new Date(entry.createdAt).toLocaleString()}>
+        <time dateTime={new Date(entry.createdAt).toISOString()} suppressHydrationWarning>
           {relativeTime(entry.createdAt, now)}
         </time>
         <span className="author" title={entry.author}>

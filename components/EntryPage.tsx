@@ -1,19 +1,35 @@
 'use client';
-// The permalink page, rendered from this browser's replica. (The server-rendered version comes with
-// the server replica.)
+// The permalink's content. The server renders it from its replica (so it works without JavaScript);
+// in the browser it then follows the local replica, which may hold a newer version.
 import { useState } from 'react';
+import type { EntryView } from '@/lib/crdt/entry-view';
 import { isEntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
 import { useEntry, useNodeState } from '@/lib/client/context';
-import { relativeTime, shortKey } from './format';
+import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 
-export function EntryPage({ id }: { id: string }) {
+type Shown = Omit<Pick<EntryView, 'id' | 'author' | 'url' | 'host' | 'magnet' | 'infohash' | 'displayName' | 'title' | 'description' | 'tags' | 'createdAt' | 'updatedAt' | 'deleted'>, 'id' | 'author'> & { id: string; author: string };
+
+/** A fixed, locale-independent time, so server and client render the same text. */
+function utc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function newest(local: EntryViewDoc | null | undefined, initial: EntryView | undefined): Shown | undefined {
+  if (local === null || local === undefined) return initial;
+  if (initial === undefined || local.deleted || local.updatedAt >= initial.updatedAt) return local;
+  return initial;
+}
+
+export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) {
   const state = useNodeState();
-  const entry = useEntry(isEntryId(id) ? id : '');
+  const local = useEntry(isEntryId(id) ? id : '');
   const [copied, setCopied] = useState(false);
+  const entry = newest(local, initial);
   if (!isEntryId(id)) return <p className="empty">This is not an entry link.</p>;
-  if (state.status !== 'ready' || entry === undefined) return <p className="empty">Loading…</p>;
-  if (entry === null) return <p className="empty">This entry is not in your replica yet. It will appear here when a peer has it.</p>;
+  if (entry === undefined) {
+    return <p className="empty">{state.status === 'ready' && local === null ? 'This entry is not in your replica yet. It will appear here when a peer has it.' : 'Loading…'}</p>;
+  }
   if (entry.deleted) {
     return (
       <article className="entry-page">
@@ -29,18 +45,31 @@ export function EntryPage({ id }: { id: string }) {
       {entry.description !== '' && <p className="description">{entry.description}</p>}
       <dl>
         <dt>Link</dt>
-        <dd>{href !== undefined ? <a href={href} target="_blank" rel="noopener noreferrer nofollow ugc">{entry.url}</a> : entry.url}</dd>
-        <dt>Magnet</dt>
         <dd>
-          <a href={entry.magnet}>Open in torrent client</a>{' '}
-          <button
-            type="button"
-            onClick={() => {
-              void navigator.clipboard.writeText(entry.magnet).then(() => setCopied(true));
-            }}
-          >
-            {copied ? 'Copied' : 'Copy magnet'}
-          </button>
+          {href !== undefined ? (
+            <a href={href} target="_blank" rel="noopener noreferrer nofollow ugc">
+              {entry.url}
+            </a>
+          ) : (
+            entry.url
+          )}
+        </dd>
+        <dt>Magnet</dt>
+        <dd className="magnet">
+          <code className="magnet-uri">{entry.magnet}</code>
+          <span className="actions start">
+            <a className="button" href={entry.magnet} rel="nofollow">
+              Open in torrent client
+            </a>
+            <button
+              type="button"
+              onClick={() => {
+                void navigator.clipboard.writeText(entry.magnet).then(() => setCopied(true));
+              }}
+            >
+              {copied ? 'Copied' : 'Copy magnet'}
+            </button>
+          </span>
         </dd>
         <dt>Infohash</dt>
         <dd>
@@ -54,10 +83,20 @@ export function EntryPage({ id }: { id: string }) {
         )}
         <dt>Author</dt>
         <dd>
-          <code title={entry.author}>{shortKey(entry.author)}</code>
+          <code title={entry.author}>{entry.author.slice(0, 16)}</code>
         </dd>
         <dt>Posted</dt>
-        <dd>{relativeTime(entry.createdAt, Date.now())}</dd>
+        <dd>
+          <time dateTime={new Date(entry.createdAt).toISOString()}>{utc(entry.createdAt)}</time>
+        </dd>
+        {entry.updatedAt !== entry.createdAt && (
+          <>
+            <dt>Updated</dt>
+            <dd>
+              <time dateTime={new Date(entry.updatedAt).toISOString()}>{utc(entry.updatedAt)}</time>
+            </dd>
+          </>
+        )}
       </dl>
     </article>
   );

@@ -21,9 +21,23 @@ function useNow(intervalMs: number): number {
   return now;
 }
 
-export function Feed() {
+/**
+ * The local replica's live entries, plus entries the server rendered that the local replica does not
+ * hold yet (a first visit): the page shows content at once and stays correct as sync fills in.
+ */
+function mergeWithInitial(local: EntryViewDoc[] | undefined, initial: readonly EntryViewDoc[]): EntryViewDoc[] | undefined {
+  if (local === undefined) return initial.length > 0 ? [...initial] : undefined;
+  const known = new Set(local.map((e) => e.id));
+  const live = local.filter((e) => !e.deleted);
+  const extra = initial.filter((e) => !known.has(e.id));
+  if (extra.length === 0) return live;
+  return [...live, ...extra].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+}
+
+export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const state = useNodeState();
-  const entries = useEntries();
+  const local = useEntries();
+  const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState<string | undefined>();
   const now = useNow(30_000);
@@ -50,7 +64,7 @@ export function Feed() {
           </span>
         )}
       </div>
-      {state.status === 'starting' && <p className="empty">Loading your replica…</p>}
+      {state.status === 'starting' && entries === undefined && <p className="empty">Loading your replica…</p>}
       {entries !== undefined && entries.length === 0 && <p className="empty">No entries yet. Share the first link.</p>}
       {entries !== undefined && entries.length > 0 && shown.length === 0 && <p className="empty">Nothing matches.</p>}
       <div role="feed" aria-label="Entries" aria-busy={state.status === 'starting'} className="feed">

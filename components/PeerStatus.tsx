@@ -4,7 +4,7 @@ import { useConnectivity, useNodeState } from '@/lib/client/context';
 
 export function PeerStatus() {
   const state = useNodeState();
-  const { connected, signaling } = useConnectivity();
+  const { connected, signaling, server } = useConnectivity();
   return (
     <div className="peer-status">
       <span className="stat">
@@ -17,6 +17,12 @@ export function PeerStatus() {
         <span>Signaling</span>{' '}
         <span aria-label="Signaling" role="status" className={signaling === 'online' ? 'ok' : 'warn'}>
           {state.status === 'failed' ? 'offline' : signaling}
+        </span>
+      </span>
+      <span className="stat">
+        <span>Server replica</span>{' '}
+        <span aria-label="Server replica" className={server ? 'ok' : 'warn'}>
+          {server ? 'synced' : 'offline'}
         </span>
       </span>
       {state.status === 'failed' && (

@@ -39,14 +39,14 @@ export function useNode(): LodestoneNode | undefined {
   return s.status === 'ready' ? s.node : undefined;
 }
 
-/** Live entries, newest first, tombstones left out. */
+/** Live entries of the local replica, newest first, tombstones included (callers hide them). */
 export function useEntries(): EntryViewDoc[] | undefined {
   const node = useNode();
   const [entries, setEntries] = useState<EntryViewDoc[] | undefined>(undefined);
   useEffect(() => {
     if (node === undefined) return;
     const sub = node.db.entries
-      .find({ selector: { deleted: false }, sort: [{ createdAt: 'desc' }] })
+      .find({ sort: [{ createdAt: 'desc' }] })
       .$.subscribe((docs) => setEntries(docs.map((d) => d.toJSON() as EntryViewDoc)));
     return () => sub.unsubscribe();
   }, [node]);
@@ -67,7 +67,10 @@ export function useEntry(id: string): EntryViewDoc | null | undefined {
 
 export interface Connectivity {
   peers: PeerSummary[];
+  /** Live WebRTC connections to other browsers. */
   connected: number;
+  /** A live sync session with the server's replica. */
+  server: boolean;
   signaling: SignalingStatus;
 }
 
@@ -85,7 +88,12 @@ export function useConnectivity(): Connectivity {
     };
   }, [node]);
   return useMemo(
-    () => ({ peers, connected: peers.filter((p) => p.state === 'ready' && p.kind === 'webrtc').length, signaling }),
+    () => ({
+      peers,
+      connected: peers.filter((p) => p.state === 'ready' && p.kind === 'webrtc').length,
+      server: peers.some((p) => p.state === 'ready' && p.kind === 'socketio'),
+      signaling,
+    }),
     [peers, signaling],
   );
 }

@@ -12,6 +12,7 @@ import { SignalingClient, type SignalingStatus } from '../discovery/signaling-cl
 import { Replica } from '../protocol/replica';
 import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
 import { RxdbReplicaStore } from '../storage/rxdb-store';
+import { SocketIoChannel } from '../transports/socketio';
 import type { LodestoneCollections } from './database';
 import { MeshManager } from './mesh';
 
@@ -76,6 +77,18 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     peers$.next(engine.peers());
   });
   signaling.on('status', (s) => signaling$.next(s));
+  // The server's replica syncs over the signaling connection itself: one more peer, same protocol.
+  // The channel listens before the join is sent, since the server speaks first, before its ack.
+  let serverChannel: SocketIoChannel | undefined;
+  signaling.on('joining', () => {
+    serverChannel?.close('rejoining');
+    serverChannel = new SocketIoChannel(signaling.socket);
+  });
+  signaling.on('joined', (replica) => {
+    if (serverChannel === undefined) return;
+    if (replica) engine.addChannel(serverChannel);
+    else serverChannel.close('no server replica');
+  });
   mesh.start();
   signaling.connect();
   const reconcileTimer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);

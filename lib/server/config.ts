@@ -9,9 +9,29 @@ const schema = z.object({
   ICE_SERVERS: z.string().default(''),
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** `off` runs signaling only, with no server replica. */
+  REPLICA: z.enum(['on', 'off']).default('on'),
+  PEERS: z.string().default(''),
 });
 
-export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[] };
+export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[]; peers: string[] };
+
+function parsePeers(raw: string): string[] {
+  const urls = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new Error(`PEERS: "${u}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`PEERS: "${u}" must be http:// or https://`);
+  }
+  return urls;
+}
 
 /** What browsers get as RTCPeerConnection iceServers: empty unless configured (never a public default). */
 export interface RTCIceServerConfig {
@@ -49,5 +69,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`Invalid configuration:\n${lines}`);
   }
-  return { ...r.data, iceServers: parseIceServers(r.data.ICE_SERVERS) };
+  return { ...r.data, iceServers: parseIceServers(r.data.ICE_SERVERS), peers: parsePeers(r.data.PEERS) };
 }

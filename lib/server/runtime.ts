@@ -1,11 +1,25 @@
 // What route handlers may read about the running server. server.ts and Next's bundled route code are
 // separate module graphs in one process, so the runtime is shared through a global symbol.
+import type { EntryView } from '../crdt/entry-view';
+import type { EntryPage, ListOptions } from '../storage/sql-store';
+
+/** Read access to the server replica, for pages and the API. */
+export interface ReplicaQueries {
+  getView(id: string): EntryView | undefined;
+  list(options: ListOptions): EntryPage;
+  count(): { entries: number; deleted: number };
+  connectedPeers(): number;
+}
+
 export interface ServerRuntime {
   version: string;
   startedAt: number;
   network: string;
   iceServers: unknown[];
+  publicUrl: string | undefined;
   signalingPeers(): number;
+  /** Undefined when the instance runs signaling only (REPLICA=off). */
+  replica: ReplicaQueries | undefined;
 }
 
 const KEY = Symbol.for('lodestone.server.runtime');

@@ -4,13 +4,14 @@
 import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Logger } from '../core/logger';
-import { SIGNALING_LIMITS, type ClientToServerEvents, type ServerToClientEvents } from '../net/signaling-events';
+import { SIGNALING_LIMITS, type ClientToServerEvents, type PeerRole, type ServerToClientEvents } from '../net/signaling-events';
 
-type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { peerId?: string; network?: string }>;
+export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { peerId?: string; network?: string; role?: PeerRole }>;
 
 const joinSchema = z.object({
   network: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
   peerId: z.string().regex(/^[0-9a-f]{32}$/),
+  role: z.enum(['browser', 'instance']).optional(),
 });
 const signalSchema = z.object({ to: z.string().regex(/^[0-9a-f]{32}$/), signal: z.unknown() });
 
@@ -23,8 +24,10 @@ export interface HubStats {
 
 export interface SignalingHubOptions {
   logger: Logger;
-  /** Events per socket per second before events are dropped. */
+  /** Events per socket per second before events are dropped (signaling events only). */
   eventsPerSecond?: number;
+  /** Called once a socket joined; whether the server syncs with it (a server replica exists). */
+  onJoin?: (socket: HubSocket, peerId: string, role: PeerRole) => boolean;
 }
 
 export function attachSignalingHub(io: Server<ClientToServerEvents, ServerToClientEvents>, options: SignalingHubOptions) {
@@ -39,8 +42,8 @@ export function attachSignalingHub(io: Server<ClientToServerEvents, ServerToClie
     const room = io.sockets.adapter.rooms.get(roomOf(network)) ?? new Set<string>();
     const others: string[] = [];
     for (const sid of room) {
-      const peerId = (io.sockets.sockets.get(sid) as HubSocket | undefined)?.data.peerId;
-      if (peerId !== undefined && peerId !== socket.data.peerId) others.push(peerId);
+      const data = (io.sockets.sockets.get(sid) as HubSocket | undefined)?.data;
+      if (data?.peerId !== undefined && data.peerId !== socket.data.peerId && data.role === 'browser') others.push(data.peerId);
     }
     // Fisher–Yates on a copy, then take the first few: a uniform random sample, not the whole list.
     for (let i = others.length - 1; i > 0; i--) {
@@ -83,13 +86,16 @@ export function attachSignalingHub(io: Server<ClientToServerEvents, ServerToClie
       }
       const existing = byPeer.get(r.data.peerId);
       if (existing !== undefined && existing.id !== socket.id) existing.disconnect(true);
+      const role = r.data.role ?? 'browser';
       socket.data.peerId = r.data.peerId;
       socket.data.network = r.data.network;
+      socket.data.role = role;
       byPeer.set(r.data.peerId, socket);
       void socket.join(roomOf(r.data.network));
       stats.joined++;
-      reply({ ok: true });
-      socket.emit('peers', sample(socket));
+      const replica = options.onJoin?.(socket, r.data.peerId, role) ?? false;
+      reply({ ok: true, replica });
+      if (role === 'browser') socket.emit('peers', sample(socket));
     });
 
     socket.on('sample', () => {

@@ -4,9 +4,9 @@
 import type { RxCollection } from 'rxdb/plugins/core';
 import { fromBase64, toBase64 } from '../core/bytes';
 import type { EntryId } from '../core/ids';
-import type { EntryView } from '../crdt/entry-view';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import type { EntryDocDoc, EntryViewDoc } from './rxdb-schema';
+import { toViewDoc } from './view-doc';
 
 export class RxdbReplicaStore implements ReplicaStore {
   /** `${id}:${digest}` of our own recent writes, to tell them apart from other tabs' writes. */
@@ -54,24 +54,4 @@ export class RxdbReplicaStore implements ReplicaStore {
 async function throwOnErrors(result: Promise<{ error: unknown[] }>): Promise<void> {
   const r = await result;
   if (r.error.length > 0) throw new Error(`storage write failed for ${r.error.length} documents`);
-}
-
-export function toViewDoc(v: EntryView): EntryViewDoc {
-  return {
-    id: v.id,
-    author: v.author,
-    url: v.url,
-    host: v.host,
-    magnet: v.magnet,
-    infohash: v.infohash,
-    displayName: v.displayName,
-    title: v.title,
-    description: v.description,
-    tags: [...v.tags],
-    createdAt: v.createdAt,
-    updatedAt: v.updatedAt,
-    deleted: v.deleted,
-    heads: [...v.heads],
-    headsDigest: v.headsDigest,
-  };
 }

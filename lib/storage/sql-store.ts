@@ -1,0 +1,233 @@
+// The server's ReplicaStore: one SQLite file (better-sqlite3) under the data directory holding both
+// representations, the saved Automerge document with its signatures and the materialised view, in one
+// row per entry, plus an FTS5 index over the view for search. WAL mode: a write that returned is on
+// disk even if the process is killed the next moment.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuthorKey, EntryId } from '../core/ids';
+import type { EntryView } from '../crdt/entry-view';
+import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  id TEXT PRIMARY KEY,
+  author TEXT NOT NULL,
+  url TEXT NOT NULL,
+  host TEXT NOT NULL,
+  magnet TEXT NOT NULL,
+  infohash TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  heads TEXT NOT NULL,
+  heads_digest TEXT NOT NULL,
+  doc BLOB NOT NULL,
+  sigs BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_feed ON entries (deleted, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS entries_infohash ON entries (infohash);
+CREATE TABLE IF NOT EXISTS entry_tags (tag TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tag, id)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(id UNINDEXED, title, description, tags, url, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export interface EntryPage {
+  entries: EntryView[];
+  /** Pass back as `cursor` for the next page; undefined on the last page. */
+  nextCursor: string | undefined;
+}
+
+export interface ListOptions {
+  q?: string;
+  tag?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+interface Row {
+  id: string;
+  author: string;
+  url: string;
+  host: string;
+  magnet: string;
+  infohash: string;
+  display_name: string;
+  title: string;
+  description: string;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+  deleted: number;
+  heads: string;
+  heads_digest: string;
+}
+
+const VIEW_COLUMNS = 'id, author, url, host, magnet, infohash, display_name, title, description, tags, created_at, updated_at, deleted, heads, heads_digest';
+
+function toView(r: Row): EntryView {
+  return {
+    id: r.id as EntryId,
+    author: r.author as AuthorKey,
+    url: r.url,
+    host: r.host,
+    magnet: r.magnet,
+    infohash: r.infohash,
+    displayName: r.display_name,
+    title: r.title,
+    description: r.description,
+    tags: JSON.parse(r.tags) as string[],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deleted: r.deleted === 1,
+    heads: JSON.parse(r.heads) as string[],
+    headsDigest: r.heads_digest,
+  };
+}
+
+/** Cursor: "<createdAt>:<id>" of the last entry of the previous page (keyset pagination). */
+function parseCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  const m = cursor === undefined ? null : /^(\d{1,16}):([0-9a-f]{32})$/.exec(cursor);
+  return m === null ? undefined : { createdAt: Number(m[1]), id: m[2]! };
+}
+
+/** Turns free text into an FTS5 query of quoted prefix terms, so user input is never FTS syntax. */
+export function ftsQuery(q: string): string | undefined {
+  const terms = q
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t.length > 0)
+    .slice(0, 8);
+  return terms.length === 0 ? undefined : terms.map((t) => `"${t}"*`).join(' AND ');
+}
+
+export class SqlReplicaStore implements ReplicaStore {
+  readonly db: Database.Database;
+  private readonly upsert: Database.Statement;
+  private readonly deleteFts: Database.Statement;
+  private readonly insertFts: Database.Statement;
+  private readonly deleteTags: Database.Statement;
+  private readonly insertTag: Database.Statement;
+  private readonly getDocStmt: Database.Statement;
+  private readonly getViewStmt: Database.Statement;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+    this.upsert = this.db.prepare(`INSERT INTO entries (${VIEW_COLUMNS}, doc, sigs)
+      VALUES (@id, @author, @url, @host, @magnet, @infohash, @display_name, @title, @description, @tags, @created_at, @updated_at, @deleted, @heads, @heads_digest, @doc, @sigs)
+      ON CONFLICT(id) DO UPDATE SET author=excluded.author, url=excluded.url, host=excluded.host, magnet=excluded.magnet,
+        infohash=excluded.infohash, display_name=excluded.display_name, title=excluded.title, description=excluded.description,
+        tags=excluded.tags, created_at=excluded.created_at, updated_at=excluded.updated_at, deleted=excluded.deleted,
+        heads=excluded.heads, heads_digest=excluded.heads_digest, doc=excluded.doc, sigs=excluded.sigs`);
+    this.deleteFts = this.db.prepare('DELETE FROM entries_fts WHERE id = ?');
+    this.insertFts = this.db.prepare('INSERT INTO entries_fts (id, title, description, tags, url) VALUES (?, ?, ?, ?, ?)');
+    this.deleteTags = this.db.prepare('DELETE FROM entry_tags WHERE id = ?');
+    this.insertTag = this.db.prepare('INSERT OR IGNORE INTO entry_tags (tag, id) VALUES (?, ?)');
+    this.getDocStmt = this.db.prepare('SELECT doc, sigs FROM entries WHERE id = ?');
+    this.getViewStmt = this.db.prepare(`SELECT ${VIEW_COLUMNS} FROM entries WHERE id = ?`);
+  }
+
+  async loadIndex(): Promise<IndexRow[]> {
+    return this.db.prepare('SELECT id, heads_digest FROM entries').all().map((r) => {
+      const row = r as { id: string; heads_digest: string };
+      return { id: row.id as EntryId, headsDigest: row.heads_digest };
+    });
+  }
+
+  async getDocs(ids: readonly EntryId[]) {
+    const out = new Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>();
+    for (const id of ids) {
+      const row = this.getDocStmt.get(id) as { doc: Buffer; sigs: Buffer } | undefined;
+      if (row !== undefined) out.set(id, { bytes: new Uint8Array(row.doc), sigs: new Uint8Array(row.sigs) });
+    }
+    return out;
+  }
+
+  async putEntries(entries: readonly StoredEntry[]): Promise<void> {
+    this.writeBatch(entries);
+  }
+
+  private readonly writeBatch = (entries: readonly StoredEntry[]) =>
+    this.db.transaction((batch: readonly StoredEntry[]) => {
+      for (const { id, bytes, sigs, view: v } of batch) {
+        this.upsert.run({
+          id,
+          author: v.author,
+          url: v.url,
+          host: v.host,
+          magnet: v.magnet,
+          infohash: v.infohash,
+          display_name: v.displayName,
+          title: v.title,
+          description: v.description,
+          tags: JSON.stringify(v.tags),
+          created_at: v.createdAt,
+          updated_at: v.updatedAt,
+          deleted: v.deleted ? 1 : 0,
+          heads: JSON.stringify(v.heads),
+          heads_digest: v.headsDigest,
+          doc: Buffer.from(bytes),
+          sigs: Buffer.from(sigs),
+        });
+        this.deleteFts.run(id);
+        this.deleteTags.run(id);
+        if (!v.deleted) {
+          this.insertFts.run(id, v.title, v.description, v.tags.join(' '), v.url);
+          for (const t of v.tags) this.insertTag.run(t, id);
+        }
+      }
+    })(entries);
+
+  // ---- queries for pages and the API ----
+
+  getView(id: string): EntryView | undefined {
+    const row = this.getViewStmt.get(id) as Row | undefined;
+    return row === undefined ? undefined : toView(row);
+  }
+
+  count(): { entries: number; deleted: number } {
+    const r = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(deleted), 0) AS d FROM entries').get() as { n: number; d: number };
+    return { entries: r.n - r.d, deleted: r.d };
+  }
+
+  /** Newest first, live entries only, with optional full-text query and tag, keyset-paginated. */
+  list(options: ListOptions = {}): EntryPage {
+    const limit = Math.max(1, Math.min(100, Math.floor(options.limit ?? 20)));
+    const where: string[] = ['e.deleted = 0'];
+    const params: Record<string, unknown> = { limit: limit + 1 };
+    const cursor = parseCursor(options.cursor);
+    if (cursor !== undefined) {
+      where.push('(e.created_at < @cAt OR (e.created_at = @cAt AND e.id < @cId))');
+      params.cAt = cursor.createdAt;
+      params.cId = cursor.id;
+    }
+    if (options.tag !== undefined && options.tag !== '') {
+      where.push('e.id IN (SELECT id FROM entry_tags WHERE tag = @tag)');
+      params.tag = options.tag.toLowerCase();
+    }
+    const match = options.q === undefined ? undefined : ftsQuery(options.q);
+    if (match !== undefined) {
+      where.push('e.id IN (SELECT id FROM entries_fts WHERE entries_fts MATCH @match)');
+      params.match = match;
+    }
+    const rows = this.db
+      .prepare(`SELECT ${VIEW_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM entries e WHERE ${where.join(' AND ')} ORDER BY e.created_at DESC, e.id DESC LIMIT @limit`)
+      .all(params) as Row[];
+    const page = rows.slice(0, limit).map(toView);
+    const last = page.at(-1);
+    return { entries: page, nextCursor: rows.length > limit && last !== undefined ? `${last.createdAt}:${last.id}` : undefined };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

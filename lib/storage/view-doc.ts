@@ -1,0 +1,23 @@
+// The materialised view as the plain document the browser stores and the pages render.
+import type { EntryView } from '../crdt/entry-view';
+import type { EntryViewDoc } from './rxdb-schema';
+
+export function toViewDoc(v: EntryView): EntryViewDoc {
+  return {
+    id: v.id,
+    author: v.author,
+    url: v.url,
+    host: v.host,
+    magnet: v.magnet,
+    infohash: v.infohash,
+    displayName: v.displayName,
+    title: v.title,
+    description: v.description,
+    tags: [...v.tags],
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+    deleted: v.deleted,
+    heads: [...v.heads],
+    headsDigest: v.headsDigest,
+  };
+}

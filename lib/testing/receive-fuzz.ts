@@ -1,0 +1,1351 @@
+// A seeded fuzz run of the whole receive path: a victim peer holding honest entries (synced from
+// honest peers over a MemoryNetwork) takes N hostile inputs from an attacker channel: random bytes,
+// mutated valid frames, and well-formed messages with hostile content (forged signatures, edits and
+// deletes of honest entries signed by the attacker's own key, replays, far-future changes, creation
+// changes under the wrong ID, unknown heads, garbage reconciliation, repeated hellos, huge counts,
+// `__proto__` keys). The session closes after 16 bad messages; the attacker then reconnects under a
+// fresh peer ID. Afterwards the honest entries must be byte-for-byte unchanged, nothing the attacker
+// wrote may be stored, the victim must still sync with honest peers, nothing may have thrown, and
+// sessions and heap must have stayed bounded.
+//
+//   const result = await runReceiveFuzz({ seed: 42, inputs: 3000 });
+//   if (result.failures.length > 0) throw new Error(formatReceiveFuzzResult(result));
+import * as A from '@automerge/automerge';
+import { toHex } from '../core/bytes';
+import type { EntryFields } from '../core/entry-fields';
+import { sha256 } from '../core/hash';
+import type { AuthorKey, ChangeHash, EntryId, PeerId } from '../core/ids';
+import type { Logger } from '../core/logger';
+import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
+import { identityFromSeed, signChange, signerFromIdentity, type SignedChange, type Signer } from '../crdt/envelope';
+import type { EntryView } from '../crdt/entry-view';
+import { encodeFrame } from '../protocol/codec';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '../protocol/messages';
+import type { ReconRange } from '../protocol/reconcile';
+import type { SyncSession } from '../protocol/session';
+import { SyncEngine } from '../protocol/sync-engine';
+import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
+import { quiesce } from './convergence-sim';
+import { seededRng, type Rng } from './rng';
+import { createSimPeer, settle, type SimPeer } from './sim-peer';
+
+export type InputCategory = 'random' | 'mutated' | 'hostile';
+
+export interface ReceiveFuzzOptions {
+  seed: number;
+  /** Inputs fed through the attacker's channel. */
+  inputs: number;
+  /** Honest entries the victim holds before the run (spread over two honest authors). Default 4. */
+  honestEntries?: number;
+  /** Share of each category (normalised). Default { random: 0.3, mutated: 0.35, hostile: 0.35 }. */
+  mix?: Partial<Record<InputCategory, number>>;
+  /** Largest random input, in bytes. Default 1.25 MiB (the frame limit is 256 KiB). */
+  maxRandomBytes?: number;
+  /** Failure threshold for heap growth over the run. Default 200 MB. */
+  heapGrowthLimitBytes?: number;
+  /** Called every `progressEvery` inputs (default 1,000). */
+  onProgress?: (progress: ReceiveFuzzProgress) => void;
+  progressEvery?: number;
+}
+
+export interface ReceiveFuzzProgress {
+  done: number;
+  inputs: number;
+  disconnects: number;
+  heapUsed: number;
+  elapsedMs: number;
+}
+
+export interface ReceiveFuzzResult {
+  seed: number;
+  inputs: number;
+  byCategory: Record<InputCategory, number>;
+  /** Finer labels: 'random:len>256KiB', 'mutated:splice', 'hostile:attacker-edit', ... */
+  byKind: Record<string, number>;
+  /** Sum of the attacker sessions' `stats.reasons`: bad messages and rejected changes, by reason. */
+  rejections: Record<string, number>;
+  /** Attacker sessions that ended (closed by the victim, by a goodbye, or by the attacker hanging up). */
+  disconnects: number;
+  closeReasons: Record<string, number>;
+  reconnects: { total: number; refusedWhileBanned: number; withoutHello: number; hostileHello: number };
+  attacker: { sessions: number; messagesIn: number; bytesIn: number; changesIn: number; changesAccepted: number };
+  victim: {
+    honestEntries: number;
+    entriesAtEnd: number;
+    maxLiveSessions: number;
+    liveSessionsAtEnd: number;
+    /** Warnings the victim logged, by message (e.g. 'merge failed', 'rejected changes'). */
+    warnings: Record<string, number>;
+    /** Sizes of internal structures, read for diagnostics (undefined if renamed). */
+    bans: number | undefined;
+    seenHashes: number | undefined;
+  };
+  memory: {
+    gcAvailable: boolean;
+    heapUsedBefore: number;
+    heapUsedAfter: number;
+    heapGrowth: number;
+    peakHeapUsed: number;
+    rssGrowth: number;
+    externalGrowth: number;
+  };
+  durationMs: number;
+  /** Broken invariants; empty on success. */
+  failures: string[];
+}
+
+interface HonestEntry {
+  id: EntryId;
+  author: AuthorKey;
+  signer: Signer;
+  owner: SimPeer;
+  bytes: Uint8Array;
+  view: EntryView;
+  changes: SignedChange[];
+}
+
+interface Produced {
+  kind: string;
+  bytes?: Uint8Array;
+  /** Not fit to be mutated or re-sent later (valid but for the time, or signed by an honest author). */
+  unpoolable?: boolean;
+  /** The attacker hangs up instead of sending. */
+  hangup?: boolean;
+}
+
+interface Ctx {
+  rng: Rng;
+  network: string;
+  victimId: PeerId;
+  attackerId: PeerId;
+  attacker: Signer;
+  /** A second attacker key, for chains whose changes have different authors. */
+  accomplice: Signer;
+  honest: HonestEntry[];
+  /** Current time of the victim's clock, in ms. */
+  now: () => number;
+  /** Recent frames fit for mutation. */
+  pool: Uint8Array[];
+  /** Recent messages the victim sent to the attacker. */
+  reflected: Uint8Array[];
+  lastVictimRound: number;
+  maxRandomBytes: number;
+}
+
+const KiB = 1024;
+const FRAME_LIMIT = 256 * KiB;
+const POOL_SIZE = 64;
+const MAGNETS = [
+  'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
+  'magnet:?xt=urn:btih:dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c&dn=Big+Buck+Bunny',
+];
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+export async function runReceiveFuzz(options: ReceiveFuzzOptions): Promise<ReceiveFuzzResult> {
+  const started = performance.now();
+  const failures: string[] = [];
+  const escaped: string[] = [];
+  const onRejection = (reason: unknown) => escaped.push(`unhandled rejection: ${describeError(reason)}`);
+  const onException = (err: unknown) => escaped.push(`uncaught exception: ${describeError(err)}`);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  const protoBefore = prototypeFingerprint();
+  try {
+    const result = await run(options, failures, started);
+    await settle();
+    await settle();
+    failures.push(...escaped);
+    if (prototypeFingerprint() !== protoBefore || ({} as Record<string, unknown>).polluted !== undefined) {
+      failures.push('a built-in prototype was modified');
+    }
+    result.failures = failures;
+    result.durationMs = Math.round(performance.now() - started);
+    return result;
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  }
+}
+
+async function run(options: ReceiveFuzzOptions, failures: string[], started: number): Promise<ReceiveFuzzResult> {
+  const rng = seededRng(options.seed);
+  const heapLimit = options.heapGrowthLimitBytes ?? 200 * 1024 * 1024;
+  const progressEvery = options.progressEvery ?? 1000;
+  let t = 1_700_000_000_000;
+  let tick = 997;
+  const clock = () => (t += tick);
+
+  // ---- the victim, its honest neighbours, their entries ----
+  const logs = recordingLogger();
+  const victim = await createSimPeer('victim', rng, clock);
+  // The same engine createSimPeer builds, with a logger that records what the victim reports.
+  victim.engine = new SyncEngine({ replica: victim.replica, peerId: victim.engine.peerId, network: victim.engine.network, logger: logs.logger });
+  const honestPeers = [await createSimPeer('honest-1', rng, clock), await createSimPeer('honest-2', rng, clock)];
+  const everyone = [victim, ...honestPeers];
+  const net = new MemoryNetwork();
+  const honestLinks: MemoryChannel[] = [];
+  for (const h of honestPeers) {
+    // pair(a, b) returns a's end (whose remote is b), then b's end.
+    const [toHonest, toVictim] = net.pair(victim.engine.peerId, h.engine.peerId);
+    victim.engine.addChannel(toHonest);
+    h.engine.addChannel(toVictim);
+    honestLinks.push(toHonest);
+  }
+  const entryCount = Math.max(2, options.honestEntries ?? 4);
+  const made: Array<{ id: EntryId; owner: SimPeer }> = [];
+  for (let i = 0; i < entryCount; i++) {
+    const owner = honestPeers[i % honestPeers.length]!;
+    const view = await owner.engine.create(owner.signer, honestFields(i, 0));
+    made.push({ id: view.id, owner });
+  }
+  await quiesce(net, everyone);
+  for (let i = 0; i < made.length; i++) {
+    const { id, owner } = made[i]!;
+    if (i % 2 === 0) await owner.engine.edit(owner.signer, id, honestFields(i, 1));
+    if (i % 3 === 2) await owner.engine.edit(owner.signer, id, { title: `Entry ${i} retitled` });
+  }
+  await quiesce(net, everyone);
+  const doomed = made[made.length - 1]!;
+  await doomed.owner.engine.remove(doomed.owner.signer, doomed.id);
+  await quiesce(net, everyone);
+  // From here on the clock barely moves, so no frame can drift from "future" to "present".
+  tick = 1;
+
+  const served = await victim.replica.changesFor(made.map((m) => ({ id: m.id, heads: [] })));
+  const honest: HonestEntry[] = made.map(({ id, owner }) => {
+    const stored = victim.store.entries.get(id);
+    if (stored === undefined) throw new Error(`setup: the victim did not receive honest entry ${id}`);
+    return {
+      id,
+      owner,
+      signer: owner.signer,
+      author: owner.signer.author,
+      bytes: stored.bytes,
+      view: stored.view,
+      changes: served.find((e) => e.id === id)?.changes ?? [],
+    };
+  });
+  const snapshot = snapshotStore(victim);
+  const honestWrites = honestPeers.map((h) => h.store.writes);
+  const victimWrites = victim.store.writes;
+
+  const attacker = await signerFromIdentity(await identityFromSeed(rng.bytes(32)), toHex(rng.bytes(8)));
+  const accomplice = await signerFromIdentity(await identityFromSeed(rng.bytes(32)), toHex(rng.bytes(8)));
+  const ctx: Ctx = {
+    rng,
+    network: victim.engine.network,
+    victimId: victim.engine.peerId,
+    attackerId: randomPeerId(rng),
+    attacker,
+    accomplice,
+    honest,
+    now: () => t,
+    pool: [],
+    reflected: [],
+    lastVictimRound: 1,
+    maxRandomBytes: options.maxRandomBytes ?? 1280 * KiB,
+  };
+  seedPool(ctx);
+
+  // ---- counters ----
+  const byCategory: Record<InputCategory, number> = { random: 0, mutated: 0, hostile: 0 };
+  const byKind: Record<string, number> = {};
+  const rejections: Record<string, number> = {};
+  const closeReasons: Record<string, number> = {};
+  const reconnects = { total: 0, refusedWhileBanned: 0, withoutHello: 0, hostileHello: 0 };
+  const attackerTotals = { sessions: 0, messagesIn: 0, bytesIn: 0, changesIn: 0, changesAccepted: 0 };
+  let disconnects = 0;
+  let maxLive = 0;
+  const bump = (map: Record<string, number>, key: string, n = 1) => {
+    map[key] = (map[key] ?? 0) + n;
+  };
+  const mix = normaliseMix(options.mix);
+
+  // ---- the attacker's connection ----
+  const banned: PeerId[] = [];
+  let session: SyncSession | undefined;
+  let link: MemoryChannel | undefined;
+  const account = (s: SyncSession) => {
+    attackerTotals.messagesIn += s.stats.messagesIn;
+    attackerTotals.bytesIn += s.stats.bytesIn;
+    attackerTotals.changesIn += s.stats.changesIn;
+    attackerTotals.changesAccepted += s.stats.changesAccepted;
+    for (const [reason, n] of Object.entries(s.stats.reasons)) bump(rejections, reason, n);
+  };
+  const connect = () => {
+    reconnects.total++;
+    // Now and then come back under a banned ID: the victim must refuse it at once.
+    // (Bans run on the wall clock, so in a long run the early ones expire: those are dropped.)
+    for (let k = banned.length - 1; k >= 0; k--) if (!victim.engine.isBanned(banned[k]!)) banned.splice(k, 1);
+    if (banned.length > 0 && rng.chance(0.05)) {
+      const id = rng.pick(banned);
+      const [mine] = net.pair(ctx.victimId, id);
+      if (victim.engine.addChannel(mine) === undefined) reconnects.refusedWhileBanned++;
+      else failures.push(`a banned attacker ID was accepted again (${id})`);
+      mine.close('test over');
+    }
+    ctx.attackerId = randomPeerId(rng);
+    const [toAttacker, fromAttacker] = net.pair(ctx.victimId, ctx.attackerId);
+    fromAttacker.onMessage((bytes) => reflect(ctx, bytes));
+    const s = victim.engine.addChannel(toAttacker);
+    if (s === undefined) throw new Error('a fresh attacker ID was refused');
+    session = s;
+    link = fromAttacker;
+    attackerTotals.sessions++;
+    const roll = rng.next();
+    if (roll < 0.08) {
+      reconnects.withoutHello++;
+    } else if (roll < 0.16) {
+      reconnects.hostileHello++;
+      fromAttacker.send(hostileHello(ctx));
+    } else {
+      fromAttacker.send(helloFrame(ctx, ctx.attackerId));
+    }
+  };
+  const noteClose = () => {
+    if (session === undefined || link?.isOpen) return;
+    disconnects++;
+    const reason = session.closeReason ?? 'closed';
+    bump(closeReasons, reason.startsWith('peer said goodbye') ? 'peer said goodbye' : reason);
+    if (session.misbehavedOut && session.remotePeerId !== undefined) banned.push(session.remotePeerId);
+    account(session);
+    session = undefined;
+  };
+  const drain = async () => {
+    for (let i = 0; i < 1000; i++) {
+      const moved = net.flush();
+      await Promise.all(everyone.map((p) => p.engine.whenIdle()));
+      if (moved === 0 && net.queue.length === 0 && everyone.every((p) => !p.engine.busy)) return;
+    }
+    failures.push('the network did not go quiet after an input');
+  };
+
+  // ---- the run ----
+  global.gc?.();
+  const mem0 = process.memoryUsage();
+  let peakHeap = mem0.heapUsed;
+  connect();
+  await drain();
+  let done = 0;
+  while (done < options.inputs && failures.length < 20) {
+    const burst = rng.chance(0.15) ? Math.min(2 + rng.int(7), options.inputs - done) : 1;
+    for (let b = 0; b < burst; b++) {
+      if (link === undefined || !link.isOpen) {
+        noteClose();
+        connect();
+      }
+      const category = pickCategory(rng, mix);
+      let produced: Produced;
+      try {
+        produced = await produce(ctx, category);
+      } catch (err) {
+        throw new Error(`the fuzzer failed to build a ${category} input: ${describeError(err)}`);
+      }
+      byCategory[category]++;
+      bump(byKind, `${category}:${produced.kind}`);
+      done++;
+      try {
+        if (produced.hangup) link!.close('attacker hung up');
+        else if (produced.bytes !== undefined) link!.send(produced.bytes);
+      } catch (err) {
+        failures.push(`input ${done} (${category}:${produced.kind}) threw from send: ${describeError(err)}`);
+      }
+      if (produced.bytes !== undefined && !produced.unpoolable && produced.bytes.length <= FRAME_LIMIT && produced.bytes[0] === 0x4c) {
+        remember(ctx.pool, produced.bytes, POOL_SIZE, rng);
+      }
+    }
+    try {
+      await drain();
+    } catch (err) {
+      failures.push(`input ${done} threw while being handled: ${describeError(err)}`);
+    }
+    noteClose();
+    const live = liveSessions(victim.engine);
+    maxLive = Math.max(maxLive, live);
+    if (live > honestLinks.length + 1) failures.push(`input ${done}: ${live} live sessions on the victim (closed ones not removed?)`);
+    if (done % 100 === 0 || done === options.inputs) {
+      const heap = process.memoryUsage().heapUsed;
+      peakHeap = Math.max(peakHeap, heap);
+    }
+    if (options.onProgress !== undefined && done % progressEvery < burst) {
+      options.onProgress({
+        done,
+        inputs: options.inputs,
+        disconnects,
+        heapUsed: process.memoryUsage().heapUsed,
+        elapsedMs: Math.round(performance.now() - started),
+      });
+    }
+  }
+  if (session !== undefined) account(session);
+  session = undefined;
+
+  // ---- invariants over the store ----
+  failures.push(...compareSnapshot(snapshot, snapshotStore(victim)));
+  if (victim.store.writes !== victimWrites) failures.push(`the victim's store was written ${victim.store.writes - victimWrites} time(s) during the run`);
+  honestPeers.forEach((h, i) => {
+    if (h.store.writes !== honestWrites[i]) failures.push(`honest peer ${h.name}'s store was written during the run (something was forwarded)`);
+  });
+  for (const v of victim.store.views()) {
+    if (v.author === attacker.author || v.author === accomplice.author) failures.push(`an entry by the attacker was stored: ${v.id}`);
+  }
+  if (attackerTotals.changesAccepted > 0) failures.push(`${attackerTotals.changesAccepted} change(s) from the attacker were accepted`);
+  honestLinks.forEach((l, i) => {
+    if (!l.isOpen) failures.push(`the victim's link to honest peer ${i + 1} was closed by the attack`);
+  });
+
+  // ---- memory ----
+  global.gc?.();
+  const mem1 = process.memoryUsage();
+  const heapGrowth = mem1.heapUsed - mem0.heapUsed;
+  if (heapGrowth > heapLimit) failures.push(`heap grew by ${mb(heapGrowth)} (limit ${mb(heapLimit)})`);
+  const internals = engineInternals(victim.engine);
+
+  // ---- honest sync still works: a new entry, an edit, and a newcomer catching up ----
+  if (link?.isOpen) link.close('test over');
+  await drain();
+  try {
+    const [h1, h2] = honestPeers as [SimPeer, SimPeer];
+    const fresh = await h1.engine.create(h1.signer, honestFields(1000, 0));
+    const edited = honest.find((e) => e.owner === h2 && !e.view.deleted);
+    if (edited !== undefined) await h2.engine.edit(h2.signer, edited.id, { title: 'Edited after the attack' });
+    await quiesce(net, everyone);
+    if (victim.store.entries.get(fresh.id)?.view.title !== fresh.title) failures.push('the victim did not receive a new honest entry after the run');
+    if (edited !== undefined && victim.store.entries.get(edited.id)?.view.title !== 'Edited after the attack') {
+      failures.push('the victim did not receive an honest edit after the run');
+    }
+    const newcomer = await createSimPeer('newcomer', rng, clock);
+    const [a, b] = net.pair(victim.engine.peerId, newcomer.engine.peerId);
+    victim.engine.addChannel(a);
+    newcomer.engine.addChannel(b);
+    await quiesce(net, [...everyone, newcomer]);
+    const want = JSON.stringify(victim.store.views());
+    if (JSON.stringify(newcomer.store.views()) !== want) failures.push('a newcomer did not catch up with the victim after the run');
+    for (const h of honestPeers) if (JSON.stringify(h.store.views()) !== want) failures.push(`${h.name} and the victim disagree after the run`);
+  } catch (err) {
+    failures.push(`honest sync after the run threw: ${describeError(err)}`);
+  }
+  for (const line of logs.errors) failures.push(`the victim logged an error: ${line}`);
+
+  return {
+    seed: options.seed,
+    inputs: done,
+    byCategory,
+    byKind: sortedRecord(byKind),
+    rejections: sortedRecord(rejections),
+    disconnects,
+    closeReasons: sortedRecord(closeReasons),
+    reconnects,
+    attacker: attackerTotals,
+    victim: {
+      honestEntries: honest.length,
+      entriesAtEnd: victim.store.entries.size,
+      maxLiveSessions: maxLive,
+      liveSessionsAtEnd: liveSessions(victim.engine),
+      warnings: sortedRecord(logs.warnings),
+      bans: internals.bans,
+      seenHashes: internals.seen,
+    },
+    memory: {
+      gcAvailable: typeof global.gc === 'function',
+      heapUsedBefore: mem0.heapUsed,
+      heapUsedAfter: mem1.heapUsed,
+      heapGrowth,
+      peakHeapUsed: Math.max(peakHeap, mem1.heapUsed),
+      rssGrowth: mem1.rss - mem0.rss,
+      externalGrowth: mem1.external + mem1.arrayBuffers - mem0.external - mem0.arrayBuffers,
+    },
+    durationMs: 0,
+    failures,
+  };
+}
+
+/** A multi-line human summary of a result (what the test and the script print). */
+export function formatReceiveFuzzResult(r: ReceiveFuzzResult): string {
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ') || '-';
+  const lines = [
+    `receive fuzz: seed ${r.seed}, ${r.inputs} inputs in ${(r.durationMs / 1000).toFixed(1)} s: ${r.failures.length === 0 ? 'OK' : `FAILED (${r.failures.length})`}`,
+    `  by category: ${kv(r.byCategory)}`,
+    `  by kind: ${kv(r.byKind)}`,
+    `  rejections (session stats): ${kv(r.rejections)}`,
+    `  disconnects: ${r.disconnects} (${kv(r.closeReasons)})`,
+    `  reconnects: ${r.reconnects.total} (refused while banned ${r.reconnects.refusedWhileBanned}, without hello ${r.reconnects.withoutHello}, hostile hello ${r.reconnects.hostileHello})`,
+    `  attacker sessions: ${r.attacker.sessions}, messages in ${r.attacker.messagesIn}, bytes in ${r.attacker.bytesIn}, changes in ${r.attacker.changesIn}, accepted ${r.attacker.changesAccepted}`,
+    `  victim: ${r.victim.entriesAtEnd} entries (${r.victim.honestEntries} honest before), max live sessions ${r.victim.maxLiveSessions}, bans ${r.victim.bans ?? '?'}, seen hashes ${r.victim.seenHashes ?? '?'}`,
+    `  victim warnings: ${kv(r.victim.warnings)}`,
+    `  memory: heap ${mb(r.memory.heapUsedBefore)} -> ${mb(r.memory.heapUsedAfter)} (growth ${mb(r.memory.heapGrowth)}, peak ${mb(r.memory.peakHeapUsed)}, gc ${r.memory.gcAvailable ? 'yes' : 'no'}), rss growth ${mb(r.memory.rssGrowth)}, external growth ${mb(r.memory.externalGrowth)}`,
+  ];
+  for (const f of r.failures) lines.push(`  FAILURE: ${f}`);
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+function normaliseMix(mix: ReceiveFuzzOptions['mix']): Array<[InputCategory, number]> {
+  const m = { random: 0.3, mutated: 0.35, hostile: 0.35, ...mix };
+  const total = m.random + m.mutated + m.hostile;
+  return [
+    ['random', m.random / total],
+    ['mutated', m.mutated / total],
+    ['hostile', m.hostile / total],
+  ];
+}
+
+function pickCategory(rng: Rng, mix: Array<[InputCategory, number]>): InputCategory {
+  let x = rng.next();
+  for (const [c, p] of mix) {
+    if (x < p) return c;
+    x -= p;
+  }
+  return 'hostile';
+}
+
+async function produce(ctx: Ctx, category: InputCategory): Promise<Produced> {
+  switch (category) {
+    case 'random':
+      return randomInput(ctx);
+    case 'mutated':
+      return mutatedInput(ctx);
+    case 'hostile':
+      return hostileInput(ctx);
+  }
+}
+
+// ---- (a) random bytes ----
+
+function randomInput(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const roll = rng.next();
+  let len: number;
+  let kind: string;
+  if (roll < 0.06) [len, kind] = [0, 'len=0'];
+  else if (roll < 0.25) [len, kind] = [1 + rng.int(8), 'len<=8'];
+  else if (roll < 0.55) [len, kind] = [9 + rng.int(504), 'len<=512'];
+  else if (roll < 0.8) [len, kind] = [513 + rng.int(64 * KiB), 'len<=64KiB'];
+  else if (roll < 0.9) [len, kind] = [64 * KiB + rng.int(FRAME_LIMIT - 64 * KiB + 1), 'len<=256KiB'];
+  else if (roll < 0.94) [len, kind] = [FRAME_LIMIT + rng.int(2), 'len=256KiB(+1)'];
+  else [len, kind] = [FRAME_LIMIT + 1 + rng.int(Math.max(1, ctx.maxRandomBytes - FRAME_LIMIT)), 'len>256KiB'];
+  const bytes = fastRandomBytes(rng, len);
+  // Often start like a frame, so the decoder gets past its first checks.
+  if (len >= 2 && rng.chance(0.35)) {
+    bytes[0] = 0x4c;
+    bytes[1] = 0x01;
+    if (len >= 4 && rng.chance(0.5)) bytes[2] = rng.int(0x80);
+    kind += '+magic';
+  }
+  return { kind, bytes };
+}
+
+// ---- (b) valid frames, mutated ----
+
+function mutatedInput(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const sources = ctx.reflected.length > 0 && rng.chance(0.15) ? ctx.reflected : ctx.pool;
+  let bytes: Uint8Array = rng.pick(sources).slice();
+  const ops: string[] = [];
+  const n = 1 + (rng.chance(0.3) ? rng.int(3) : 0);
+  for (let k = 0; k < n; k++) {
+    const [op, next] = mutate(rng, bytes, ctx);
+    ops.push(op);
+    bytes = next;
+  }
+  return { kind: ops.length === 1 ? ops[0]! : 'multi', bytes };
+}
+
+function mutate(rng: Rng, b: Uint8Array, ctx: Ctx): [string, Uint8Array] {
+  const at = (limit = b.length) => rng.int(Math.max(1, limit));
+  // Most of a frame's structure is in its first bytes: aim there often.
+  const pos = () => (rng.chance(0.5) ? at(Math.min(b.length, 64)) : at());
+  switch (rng.int(9)) {
+    case 0: {
+      if (b.length === 0) return ['bitflip', b];
+      for (let k = 1 + rng.int(4); k > 0; k--) b[pos()]! ^= 1 << rng.int(8);
+      return ['bitflip', b];
+    }
+    case 1: {
+      if (b.length === 0) return ['byte-set', b];
+      b[pos()] = rng.pick([0x00, 0xff, 0x7f, 0x80, 0x22, 0x5c, 0x7b, 0x7d, rng.int(256)]);
+      return ['byte-set', b];
+    }
+    case 2:
+      return ['truncate', b.slice(0, rng.chance(0.3) ? Math.max(0, b.length - 1 - rng.int(4)) : at())];
+    case 3: {
+      const tail = rng.chance(0.5) ? fastRandomBytes(rng, 1 + rng.int(64)) : new Uint8Array(1 + rng.int(rng.chance(0.05) ? FRAME_LIMIT : 64));
+      return ['extend', concat([b, tail])];
+    }
+    case 4: {
+      const other = rng.pick(ctx.pool);
+      return ['splice', concat([b.subarray(0, at()), other.subarray(rng.int(other.length))])];
+    }
+    case 5: {
+      const p = at();
+      return ['insert', concat([b.subarray(0, p), fastRandomBytes(rng, 1 + rng.int(16)), b.subarray(p)])];
+    }
+    case 6: {
+      const p = at();
+      return ['delete', concat([b.subarray(0, p), b.subarray(Math.min(b.length, p + 1 + rng.int(16)))])];
+    }
+    case 7: {
+      if (b.length < 3) return ['varint', b];
+      // The header length varint, or a blob length varint somewhere after the header.
+      b[rng.chance(0.6) ? 2 : pos()] = rng.int(256);
+      return ['varint', b];
+    }
+    default: {
+      const p = at();
+      const len = Math.min(b.length - p, 1 + rng.int(32));
+      return ['duplicate-region', concat([b.subarray(0, p + len), b.subarray(p, p + len), b.subarray(p + len)])];
+    }
+  }
+}
+
+// ---- (c) well-formed messages, hostile content ----
+
+type HostileGen = (ctx: Ctx) => Promise<Produced> | Produced;
+
+const HOSTILE: Array<[number, HostileGen]> = [
+  [3, replay],
+  [1, replayWrongId],
+  [1, replayBadSig],
+  [3, forgedEdit],
+  [4, attackerEdit],
+  [1, attackerEditWithReplay],
+  [2, farFuture],
+  [2, creationIdMismatch],
+  [2, spoofedAuthorCreation],
+  [2, invalidCreation],
+  [3, resealed],
+  [1, attackerOrphan],
+  [1, honestSignedWrongId],
+  [2, garbageChanges],
+  [1, changeSizes],
+  [3, headsUnknown],
+  [1, headsRequest],
+  [3, reconGarbage],
+  [1, reconInvalid],
+  [1, reconBigList],
+  [2, reflectBack],
+  [1, repeatedHello],
+  [2, hugeCounts],
+  [2, protoKeys],
+  [1, oddHeaders],
+  [0.3, goodbye],
+  [0.2, hangup],
+];
+const HOSTILE_TOTAL = HOSTILE.reduce((n, [w]) => n + w, 0);
+
+function hostileInput(ctx: Ctx): Promise<Produced> | Produced {
+  let x = ctx.rng.next() * HOSTILE_TOTAL;
+  for (const [w, gen] of HOSTILE) {
+    if (x < w) return gen(ctx);
+    x -= w;
+  }
+  return replay(ctx);
+}
+
+const changesFrame = (entries: Array<{ id: EntryId; changes: SignedChange[] }>) => encodeMessage({ type: 'changes', entries });
+
+function replay(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const picked = rng.chance(0.2) ? ctx.honest : [rng.pick(ctx.honest)];
+  const entries = picked.map((e) => ({ id: e.id, changes: shuffle(rng, e.changes.filter(() => rng.chance(0.7))) })).filter((e) => e.changes.length > 0);
+  if (entries.length === 0) entries.push({ id: ctx.honest[0]!.id, changes: ctx.honest[0]!.changes });
+  return { kind: 'replay', bytes: changesFrame(entries) };
+}
+
+function replayWrongId(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const from = rng.pick(ctx.honest);
+  const others = ctx.honest.filter((e) => e !== from);
+  const id = rng.chance(0.5) && others.length > 0 ? rng.pick(others).id : randomEntryId(rng);
+  return { kind: 'replay-wrong-id', bytes: changesFrame([{ id, changes: from.changes }]) };
+}
+
+function replayBadSig(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const changes = e.changes.map((c) => ({ change: c.change, sig: rng.chance(0.5) ? rng.bytes(64) : rng.pick(ctx.honest).changes[0]!.sig }));
+  return { kind: 'replay-bad-sig', bytes: changesFrame([{ id: e.id, changes }]) };
+}
+
+/** An edit that claims the honest author's key in its actor, without the author's signature. */
+async function forgedEdit(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const change = craftEdit(e.bytes, e.author + toHex(rng.bytes(8)), nowSec(ctx), hostileEdit(rng, e));
+  let sig: Uint8Array;
+  const how = rng.int(4);
+  if (how === 0) sig = rng.bytes(64);
+  else if (how === 1) sig = (await signChange(ctx.attacker, change)).sig;
+  else if (how === 2) sig = new Uint8Array(64);
+  else sig = rng.pick(e.changes).sig;
+  const changes = [{ change, sig }];
+  if (rng.chance(0.3)) changes.unshift(...e.changes);
+  return { kind: 'forged-edit', bytes: changesFrame([{ id: e.id, changes: shuffle(rng, changes) }]) };
+}
+
+/** Edits and deletes of honest entries, validly signed by the attacker's own key. */
+async function attackerEdit(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const signer = rng.chance(0.8) ? ctx.attacker : ctx.accomplice;
+  const chain = craftChain(e.bytes, signer.actor, nowSec(ctx), 1 + rng.int(3), () => hostileEdit(rng, e));
+  const changes = await Promise.all(chain.map((c) => signChange(signer, c)));
+  return { kind: 'attacker-edit', bytes: changesFrame([{ id: e.id, changes }]) };
+}
+
+async function attackerEditWithReplay(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const change = craftEdit(e.bytes, ctx.attacker.actor, nowSec(ctx), hostileEdit(rng, e));
+  const changes = shuffle(rng, [...e.changes, await signChange(ctx.attacker, change)]);
+  return { kind: 'attacker-edit+replay', bytes: changesFrame([{ id: e.id, changes }]) };
+}
+
+async function farFuture(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const time = rng.pick([nowSec(ctx) + 3600 + rng.int(86_400 * 365), 2 ** 40, 2 ** 52, nowSec(ctx) * 1000]);
+  const e = rng.pick(ctx.honest);
+  switch (rng.int(4)) {
+    case 0: {
+      // Signed by the honest author itself, but dated in the future: the clock-skew policy refuses it.
+      const change = craftEdit(e.bytes, e.signer.actor, time, { title: 'From the future' });
+      return { kind: 'future:author-signed', bytes: changesFrame([{ id: e.id, changes: [await signChange(e.signer, change)] }]), unpoolable: true };
+    }
+    case 1: {
+      const change = craftEdit(e.bytes, e.author + toHex(rng.bytes(8)), time, { title: 'From the future' });
+      return { kind: 'future:forged', bytes: changesFrame([{ id: e.id, changes: [{ change, sig: rng.bytes(64) }] }]) };
+    }
+    case 2: {
+      const change = craftEdit(e.bytes, ctx.attacker.actor, time, hostileEdit(rng, e));
+      return { kind: 'future:attacker-edit', bytes: changesFrame([{ id: e.id, changes: [await signChange(ctx.attacker, change)] }]) };
+    }
+    default: {
+      // A creation that would be a perfectly valid entry of the attacker's, but for its date.
+      const change = craftCreation(ctx.attacker.actor, time, docFields(ctx.attacker.author, attackerFields(rng)));
+      const id = entryIdOf(change);
+      return { kind: 'future:creation', bytes: changesFrame([{ id, changes: [await signChange(ctx.attacker, change)] }]), unpoolable: true };
+    }
+  }
+}
+
+/** A valid creation, sent under an ID other than its own. */
+async function creationIdMismatch(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const change = craftCreation(ctx.attacker.actor, nowSec(ctx), docFields(ctx.attacker.author, attackerFields(rng)));
+  const own = entryIdOf(change);
+  let id = rng.chance(0.6) ? randomEntryId(rng) : rng.pick(ctx.honest).id;
+  if (id === own) id = randomEntryId(rng);
+  return { kind: 'creation-id-mismatch', bytes: changesFrame([{ id, changes: [await signChange(ctx.attacker, change)] }]), unpoolable: true };
+}
+
+/** The attacker's own creation, claiming an honest author in the document's `author` field. */
+async function spoofedAuthorCreation(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const victimAuthor = rng.pick(ctx.honest).author;
+  const change = craftCreation(ctx.attacker.actor, nowSec(ctx), docFields(victimAuthor, attackerFields(rng)));
+  const signed = await signChange(ctx.attacker, change);
+  const changes = [signed];
+  if (rng.chance(0.4)) {
+    // ...followed by an edit of it, so the batch is more than its creation.
+    const [doc] = A.applyChanges(A.init<CraftDoc>(), [change]);
+    const bytes = A.save(doc);
+    A.free(doc);
+    changes.push(await signChange(ctx.attacker, craftEdit(bytes, ctx.attacker.actor, nowSec(ctx), { title: 'Spoofed' })));
+  }
+  return { kind: 'spoofed-author-creation', bytes: changesFrame([{ id: entryIdOf(change), changes }]) };
+}
+
+/** The attacker's own creation of a document that is not a valid entry. */
+async function invalidCreation(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const fields: Record<string, unknown> = docFields(ctx.attacker.author, attackerFields(rng));
+  let actor = ctx.attacker.actor;
+  let variant: string;
+  switch (rng.int(8)) {
+    case 0:
+      fields.url = imm(rng.pick(['javascript:alert(1)', 'ftp://x', '', 'not a url', `https://${'a'.repeat(3000)}.org/`]));
+      variant = 'url';
+      break;
+    case 1:
+      fields.magnet = imm(rng.pick(['magnet:?xt=urn:btih:zz', '', 'https://example.org']));
+      variant = 'magnet';
+      break;
+    case 2:
+      fields.title = imm('x'.repeat(201 + rng.int(1000)));
+      variant = 'title';
+      break;
+    case 3:
+      fields.tags = imm(Array.from({ length: 20 }, (_, i) => `t${i}`).join(','));
+      variant = 'tags';
+      break;
+    case 4:
+      delete fields.author;
+      variant = 'no-author';
+      break;
+    case 5:
+      fields.createdAt = 'yesterday';
+      variant = 'createdAt';
+      break;
+    case 6:
+      fields.title = imm('bad\u0000title');
+      variant = 'control-char';
+      break;
+    default:
+      // Not our actor form: 16 bytes instead of 40.
+      actor = toHex(rng.bytes(16));
+      variant = 'short-actor';
+  }
+  const change = craftCreation(actor, nowSec(ctx), fields);
+  const sig = actor === ctx.attacker.actor ? (await signChange(ctx.attacker, change)).sig : rng.bytes(64);
+  return { kind: `invalid-creation:${variant}`, bytes: changesFrame([{ id: entryIdOf(change), changes: [{ change, sig }] }]) };
+}
+
+/**
+ * A change mutated inside its body with its checksum recomputed, so it still decodes, then signed
+ * by the attacker: the fuzz reaches Automerge's op decoding through a valid signature. The base is
+ * a creation that can never be a valid attacker entry (its author field names an honest author),
+ * or an attacker's edit of an honest entry.
+ */
+async function resealed(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const base = rng.chance(0.7)
+    ? craftCreation(ctx.attacker.actor, nowSec(ctx), docFields(e.author, attackerFields(rng)))
+    : craftEdit(e.bytes, ctx.attacker.actor, nowSec(ctx), hostileEdit(rng, e));
+  const change = resealMutation(rng, base);
+  const facts = tryDescribe(change);
+  if (facts === undefined) {
+    return { kind: 'resealed:undecodable', bytes: changesFrame([{ id: rng.chance(0.5) ? e.id : randomEntryId(rng), changes: [{ change, sig: rng.bytes(64) }] }]) };
+  }
+  const signed = { change, sig: await signChange(ctx.attacker, change).then((s) => s.sig) };
+  const creation = facts.seq === 1 && facts.deps.length === 0;
+  const id = creation && rng.chance(0.8) ? entryIdOf(change) : rng.chance(0.5) ? e.id : randomEntryId(rng);
+  return { kind: creation ? 'resealed:creation' : 'resealed:edit', bytes: changesFrame([{ id, changes: [signed] }]) };
+}
+
+/** A validly signed non-creating change of the attacker's, under an entry nobody holds. */
+async function attackerOrphan(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const change = craftEdit(e.bytes, ctx.attacker.actor, nowSec(ctx), hostileEdit(rng, e));
+  return { kind: 'attacker-orphan', bytes: changesFrame([{ id: randomEntryId(rng), changes: [await signChange(ctx.attacker, change)] }]) };
+}
+
+/** A real edit by an honest author (as an eavesdropper could capture), sent under another entry of that author. */
+async function honestSignedWrongId(ctx: Ctx): Promise<Produced> {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const siblings = ctx.honest.filter((o) => o.author === e.author && o.id !== e.id);
+  const id = siblings.length > 0 ? rng.pick(siblings).id : randomEntryId(rng);
+  const change = craftEdit(e.bytes, e.signer.actor, nowSec(ctx), { title: 'Captured in transit' });
+  return { kind: 'honest-signed-wrong-id', bytes: changesFrame([{ id, changes: [await signChange(e.signer, change)] }]), unpoolable: true };
+}
+
+function garbageChanges(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const entries = Array.from({ length: 1 + rng.int(4) }, () => ({
+    id: rng.chance(0.5) ? rng.pick(ctx.honest).id : randomEntryId(rng),
+    changes: Array.from({ length: 1 + rng.int(4) }, () => {
+      const change = fastRandomBytes(rng, rng.int(2000));
+      // Sometimes start like an Automerge chunk.
+      if (change.length >= 8 && rng.chance(0.5)) change.set([0x85, 0x6f, 0x4a, 0x83]);
+      return { change, sig: rng.bytes(64) };
+    }),
+  }));
+  return { kind: 'garbage-changes', bytes: changesFrame(entries) };
+}
+
+function changeSizes(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const c = e.changes[0]!;
+  const blobs =
+    rng.int(3) === 0
+      ? [fastRandomBytes(rng, 64 * KiB + 1), c.sig]
+      : [c.change, rng.chance(0.5) ? c.sig.subarray(0, 63) : concat([c.sig, Uint8Array.of(0)])];
+  return { kind: 'change-sizes', bytes: encodeFrame({ type: 'changes', entries: [{ id: e.id, n: 1 }] }, blobs) };
+}
+
+function headsUnknown(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const hashes = (n: number) => Array.from({ length: n }, () => toHex(rng.bytes(32)));
+  const roll = rng.int(4);
+  let entries: Array<{ id: string; heads: string[] }>;
+  if (roll === 0) entries = Array.from({ length: 1 + rng.int(2500) }, () => ({ id: randomEntryId(rng), heads: [] }));
+  else if (roll === 1) entries = Array.from({ length: 1 + rng.int(300) }, () => ({ id: randomEntryId(rng), heads: hashes(1 + rng.int(4)) }));
+  else if (roll === 2) entries = ctx.honest.map((e) => ({ id: e.id, heads: hashes(rng.int(65)) }));
+  else entries = ctx.honest.map((e) => ({ id: e.id, heads: [...e.view.heads, ...hashes(1 + rng.int(3))] }));
+  return { kind: `heads-unknown:${roll}`, bytes: encodeFrame({ type: 'heads', entries }) };
+}
+
+/** A legitimate request (benign): what the victim holds of honest entries beyond given heads. */
+function headsRequest(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const entries = ctx.honest.map((e) => ({ id: e.id, heads: rng.chance(0.5) ? [] : (e.view.heads as ChangeHash[]) }));
+  return { kind: 'heads-request', bytes: encodeMessage({ type: 'heads', entries }) };
+}
+
+function randomItem(rng: Rng, ctx: Ctx): string {
+  const id = rng.chance(0.3) ? rng.pick(ctx.honest).id : randomEntryId(rng);
+  return `${id}:${toHex(rng.bytes(16))}`;
+}
+
+function sortedUnique(items: string[]): string[] {
+  return [...new Set(items)].sort();
+}
+
+function reconRound(ctx: Ctx): number {
+  const { rng } = ctx;
+  return rng.pick([0, 1, ctx.lastVictimRound, ctx.lastVictimRound + 1, rng.int(1000), 2 ** 32, Number.MAX_SAFE_INTEGER]);
+}
+
+/** Structurally valid reconciliation with random content: fingerprints, counts, lists, finals. */
+function reconGarbage(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const bounds = sortedUnique(Array.from({ length: rng.int(20) }, () => randomItem(rng, ctx)));
+  const uppers = [...bounds, ''];
+  let lower = '';
+  const ranges: ReconRange[] = uppers.map((upper) => {
+    const mode = rng.int(3);
+    let r: ReconRange;
+    if (mode === 0) r = { upper, mode: 'skip' };
+    else if (mode === 1) r = { upper, mode: 'fp', fp: toHex(rng.bytes(16)), count: rng.pick([0, 1, rng.int(1000), 0xffff_ffff]) };
+    else {
+      const items = sortedUnique(Array.from({ length: rng.int(40) }, () => randomItem(rng, ctx))).filter((x) => x >= lower && (upper === '' || x < upper));
+      r = rng.chance(0.5) ? { upper, mode: 'list', items, final: true } : { upper, mode: 'list', items };
+    }
+    lower = upper;
+    return r;
+  });
+  return { kind: 'recon-garbage', bytes: encodeMessage({ type: 'recon', round: reconRound(ctx), ranges }) };
+}
+
+function reconInvalid(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const a = randomItem(rng, ctx);
+  const b = randomItem(rng, ctx);
+  const variants: unknown[] = [
+    [{ upper: a > b ? a : b, mode: 'skip' }, { upper: a > b ? b : a, mode: 'skip' }, { upper: '', mode: 'skip' }],
+    [{ upper: a, mode: 'skip' }],
+    [],
+    [{ upper: '', mode: 'fp', fp: 'zz', count: 1 }],
+    [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: 2 ** 32 }],
+    [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: -1 }],
+    [{ upper: '', mode: 'list', items: [b, a].sort().reverse() }],
+    [{ upper: '', mode: 'list', items: [a, a] }],
+    [{ upper: '', mode: 'list', items: ['x'] }],
+    [{ upper: '', mode: 'nope' }],
+    [{ upper: '', mode: 'list', items: [], final: false }],
+    'ranges',
+    { 0: { upper: '', mode: 'skip' }, length: 1 },
+  ];
+  const ranges = rng.pick(variants);
+  const round = rng.pick<unknown>([1, -1, 1.5, '1', null, 2 ** 53]);
+  return { kind: 'recon-invalid', bytes: encodeFrame({ type: 'recon', round, ranges }) };
+}
+
+/** A final list of many unknown items: everything the victim "needs" goes into its request state. */
+function reconBigList(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const items = sortedUnique(Array.from({ length: 200 + rng.int(1600) }, () => `${randomEntryId(rng)}:${toHex(rng.bytes(16))}`));
+  const final = rng.chance(0.7);
+  const range: ReconRange = final ? { upper: '', mode: 'list', items, final: true } : { upper: '', mode: 'list', items };
+  return { kind: final ? 'recon-big-final' : 'recon-big-list', bytes: encodeMessage({ type: 'recon', round: reconRound(ctx), ranges: [range] }) };
+}
+
+/** Sends back something the victim sent us (its recon, heads, changes, hello or goodbye). */
+function reflectBack(ctx: Ctx): Produced {
+  if (ctx.reflected.length === 0) return repeatedHello(ctx);
+  return { kind: 'reflect', bytes: ctx.rng.pick(ctx.reflected) };
+}
+
+function repeatedHello(ctx: Ctx): Produced {
+  return { kind: 'repeated-hello', bytes: ctx.rng.chance(0.5) ? helloFrame(ctx, ctx.attackerId) : hostileHello(ctx) };
+}
+
+function hugeCounts(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  switch (rng.int(9)) {
+    case 0: // many entries, the largest n, and no blobs at all
+      return {
+        kind: 'huge:changes-n',
+        bytes: encodeFrame({ type: 'changes', entries: Array.from({ length: 1 + rng.int(2000) }, () => ({ id: randomEntryId(rng), n: 1024 })) }),
+      };
+    case 1:
+      return { kind: 'huge:changes-n-bad', bytes: encodeFrame({ type: 'changes', entries: [{ id: e.id, n: rng.pick([1025, 1e300, -1, 1.5, 0, '1', null]) }] }) };
+    case 2: // a blob count far above the limit
+      return { kind: 'huge:blob-count', bytes: rawFrame(jsonBytes({ type: 'heads', entries: [] }), [0xff, 0xff, 0xff, 0xff, 0x0f]) };
+    case 3: // a header length of 2^35 - 1 (5-byte varint) or a 6-byte varint
+      return { kind: 'huge:header-length', bytes: concat([Uint8Array.of(0x4c, 1), Uint8Array.from(rng.chance(0.5) ? [0xff, 0xff, 0xff, 0xff, 0x7f] : [0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), jsonBytes({ type: 'goodbye', reason: 'x' }), Uint8Array.of(0)]) };
+    case 4: // a blob length far beyond the frame
+      return { kind: 'huge:blob-length', bytes: concat([rawFrame(jsonBytes({ type: 'changes', entries: [{ id: e.id, n: 1 }] }), [2]), Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3)]) };
+    case 5: // the most heads per entry, many entries (a header near the 128 KiB cap)
+      return {
+        kind: 'huge:heads',
+        bytes: encodeFrame({ type: 'heads', entries: Array.from({ length: 1 + rng.int(30) }, () => ({ id: randomEntryId(rng), heads: Array.from({ length: 64 }, () => toHex(rng.bytes(32))) })) }),
+      };
+    case 6:
+      return { kind: 'huge:heads-65', bytes: encodeFrame({ type: 'heads', entries: [{ id: e.id, heads: Array.from({ length: 65 }, () => toHex(rng.bytes(32))) }] }) };
+    case 7:
+      return { kind: 'huge:recon-count', bytes: encodeFrame({ type: 'recon', round: reconRound(ctx), ranges: [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: rng.pick([0xffff_ffff, 2 ** 53, 1e308]) }] }) };
+    default: // 8,192 empty blobs
+      return { kind: 'huge:blobs', bytes: encodeFrame({ type: 'changes', entries: [{ id: e.id, n: 1024 }] }, Array.from({ length: 8192 }, () => new Uint8Array(0))) };
+  }
+}
+
+/** Headers with `__proto__`, `constructor` and `prototype` keys (as JSON.parse makes own properties of them). */
+function protoKeys(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const e = rng.pick(ctx.honest);
+  const c = rng.pick(e.changes);
+  const id = JSON.stringify(e.id);
+  const texts: Array<[string, Uint8Array[]]> = [
+    [`{"type":"changes","entries":[{"id":${id},"n":1,"__proto__":{"n":2}}]}`, [c.change, c.sig]],
+    [`{"type":"changes","__proto__":{"entries":[{"id":${id},"n":1}]}}`, [c.change, c.sig]],
+    [`{"__proto__":{"type":"heads","entries":[]}}`, []],
+    [`{"__proto__":{"type":"goodbye","reason":"x"},"type":"heads","entries":[{"id":${id},"heads":[]}]}`, []],
+    [`{"type":"recon","round":1,"ranges":[{"upper":"","mode":"skip","__proto__":{"mode":"fp"}}],"__proto__":{"ranges":[]}}`, []],
+    [`{"type":"recon","round":1,"__proto__":{"ranges":[{"upper":"","mode":"skip"}]}}`, []],
+    [`{"type":"recon","round":1,"ranges":[{"__proto__":{"upper":"","mode":"skip"}}]}`, []],
+    [`{"type":"hello","protocol":1,"peerId":"${ctx.attackerId}","network":"${ctx.network}","capabilities":[],"__proto__":{"polluted":true}}`, []],
+    [`{"type":"heads","entries":[],"constructor":{"prototype":{"polluted":true}}}`, []],
+    [`{"type":"heads","entries":{"__proto__":[],"length":1,"0":{"id":${id},"heads":[]}}}`, []],
+    [`{"type":"goodbye","reason":"x","__proto__":null}`, []],
+  ];
+  const [text, blobs] = rng.pick(texts);
+  return { kind: 'proto-keys', bytes: encodeFrame(JSON.parse(text), blobs) };
+}
+
+function oddHeaders(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const header = rng.pick<unknown>([null, [], 'hello', 42, true, {}, { type: 'HELLO' }, { type: 7 }, { type: ['heads'] }, { type: 'heads', entries: 'all' }, { type: 'changes', entries: [] }, { type: 'toString' }, { type: 'constructor' }]);
+  return { kind: 'odd-header', bytes: encodeFrame(header, rng.chance(0.3) ? [rng.bytes(8)] : []) };
+}
+
+function goodbye(ctx: Ctx): Produced {
+  return { kind: 'goodbye', bytes: encodeMessage({ type: 'goodbye', reason: ctx.rng.chance(0.5) ? 'bye' : 'x'.repeat(200) }), unpoolable: true };
+}
+
+function hangup(): Produced {
+  return { kind: 'hangup', hangup: true };
+}
+
+// ---- hellos ----
+
+function helloFrame(ctx: Ctx, peerId: string): Uint8Array {
+  return encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: peerId as PeerId, network: ctx.network, capabilities: ['recon-1'] });
+}
+
+function hostileHello(ctx: Ctx): Uint8Array {
+  const { rng } = ctx;
+  const base = { type: 'hello', protocol: PROTOCOL_VERSION, peerId: ctx.attackerId, network: ctx.network, capabilities: ['recon-1'] };
+  switch (rng.int(7)) {
+    case 0:
+      return encodeFrame({ ...base, protocol: rng.pick([0, 2, 999_999]) });
+    case 1:
+      return encodeFrame({ ...base, network: rng.pick(['prod', 'x'.repeat(64)]) });
+    case 2:
+      return encodeFrame({ ...base, peerId: ctx.victimId });
+    case 3:
+      return encodeFrame({ ...base, peerId: randomPeerId(rng) });
+    case 4:
+      return encodeFrame({ ...base, capabilities: Array.from({ length: 33 }, () => 'x') });
+    case 5:
+      return encodeFrame(base, [rng.bytes(4)]);
+    default:
+      return encodeFrame({ ...base, protocol: 1e300, peerId: ctx.attackerId.toUpperCase() });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Automerge crafting (the attacker's toolbox)
+
+interface CraftDoc {
+  [key: string]: unknown;
+}
+
+const imm = (s: string) => new A.ImmutableString(s);
+
+function craftEdit(bytes: Uint8Array, actor: string, time: number, patch: Record<string, unknown>): Uint8Array {
+  return craftChain(bytes, actor, time, 1, () => patch)[0]!;
+}
+
+/** `count` successive changes by `actor` on top of a saved document. */
+function craftChain(bytes: Uint8Array, actor: string, time: number, count: number, patch: () => Record<string, unknown>): Uint8Array[] {
+  let doc = A.load<CraftDoc>(bytes, { actor: actor as A.ActorId });
+  const out: Uint8Array[] = [];
+  try {
+    for (let k = 0; k < count; k++) {
+      const p = patch();
+      doc = A.change(doc, { time }, (d) => {
+        for (const [key, value] of Object.entries(p)) d[key] = value;
+        d.updatedAt = Math.min(time * 1000, Number.MAX_SAFE_INTEGER - 10) + k;
+      });
+      out.push(A.getLastLocalChange(doc)!);
+    }
+    return out;
+  } finally {
+    A.free(doc);
+  }
+}
+
+function craftCreation(actor: string, time: number, fields: Record<string, unknown>): Uint8Array {
+  const doc = A.change(A.init<CraftDoc>({ actor: actor as A.ActorId }), { time }, (d) => {
+    for (const [key, value] of Object.entries(fields)) d[key] = value;
+  });
+  try {
+    return A.getLastLocalChange(doc)!;
+  } finally {
+    A.free(doc);
+  }
+}
+
+/** What an entry document holds (as lib/crdt/entry-doc writes it). */
+function docFields(author: string, f: EntryFields): Record<string, unknown> {
+  const now = 1_700_000_000_000;
+  return {
+    schema: 1,
+    author: imm(author),
+    url: imm(f.url),
+    magnet: imm(f.magnet),
+    title: imm(f.title),
+    description: imm(f.description),
+    tags: imm(f.tags.join(',')),
+    createdAt: now,
+    updatedAt: now,
+    deleted: false,
+  };
+}
+
+function attackerFields(rng: Rng): EntryFields {
+  return { url: `https://evil.example/${rng.int(1e6)}`, magnet: rng.pick(MAGNETS), title: `Attacker ${rng.int(1e6)}`, description: 'pwned', tags: ['spam'] };
+}
+
+function honestFields(i: number, version: number): EntryFields {
+  return {
+    url: `https://example.org/entry/${i}`,
+    magnet: MAGNETS[i % MAGNETS.length]!,
+    title: `Entry ${i} v${version}`,
+    description: `An honest description of entry ${i}, version ${version}.`,
+    tags: ['video', `t${i}`],
+  };
+}
+
+function hostileEdit(rng: Rng, e: HonestEntry): Record<string, unknown> {
+  switch (rng.int(6)) {
+    case 0:
+      return { deleted: true };
+    case 1:
+      return { deleted: false, title: imm('Undeleted') };
+    case 2:
+      return { author: imm(toHex(rng.bytes(32))) };
+    case 3:
+      return { url: imm('https://evil.example/x'), magnet: imm(MAGNETS[1]!) };
+    case 4:
+      return { title: imm(`Defaced ${e.id.slice(0, 6)}`), tags: imm('spam') };
+    default:
+      return { schema: 2, extra: imm('x') };
+  }
+}
+
+/** Flips body bytes of an Automerge change chunk and recomputes its checksum, so it still parses as a chunk. */
+function resealMutation(rng: Rng, change: Uint8Array): Uint8Array {
+  const c = change.slice();
+  // chunk = magic(4) checksum(4) type(1) uleb(length) body; the checksum is sha256(type..end)[0..4].
+  let o = 9;
+  while (o < c.length && (c[o]! & 0x80) !== 0) o++;
+  o++;
+  if (o >= c.length) return c;
+  for (let k = 1 + rng.int(3); k > 0; k--) {
+    const p = o + rng.int(c.length - o);
+    if (rng.chance(0.5)) c[p]! ^= 1 << rng.int(8);
+    else c[p] = rng.pick([0, 1, 0x7f, 0x80, 0xff, rng.int(256)]);
+  }
+  c.set(sha256(c.subarray(8)).subarray(0, 4), 4);
+  return c;
+}
+
+function entryIdOf(change: Uint8Array): EntryId {
+  return describeChange(change).hash.slice(0, 32) as EntryId;
+}
+
+function tryDescribe(change: Uint8Array): ChangeFacts | undefined {
+  try {
+    return describeChange(change);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function seedPool(ctx: Ctx): void {
+  const { rng } = ctx;
+  const e = ctx.honest;
+  ctx.pool.push(
+    helloFrame(ctx, ctx.attackerId),
+    encodeMessage({ type: 'goodbye', reason: 'bye' }),
+    encodeMessage({ type: 'heads', entries: e.map((x) => ({ id: x.id, heads: [] })) }),
+    encodeMessage({ type: 'heads', entries: e.map((x) => ({ id: x.id, heads: x.view.heads as ChangeHash[] })) }),
+    encodeMessage({ type: 'recon', round: 1, ranges: [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: e.length }] }),
+    encodeMessage({ type: 'recon', round: 1, ranges: [{ upper: '', mode: 'list', items: e.map((x) => `${x.id}:${x.view.headsDigest}`).sort() }] }),
+    changesFrame(e.map((x) => ({ id: x.id, changes: x.changes }))),
+    ...e.map((x) => changesFrame([{ id: x.id, changes: x.changes }])),
+  );
+}
+
+function reflect(ctx: Ctx, bytes: Uint8Array): void {
+  remember(ctx.reflected, bytes, 16, ctx.rng);
+  const decoded = decodeMessage(bytes);
+  if (decoded.ok && decoded.message.type === 'recon') ctx.lastVictimRound = decoded.message.round;
+}
+
+function remember(ring: Uint8Array[], bytes: Uint8Array, size: number, rng: Rng): void {
+  if (ring.length < size) ring.push(bytes);
+  else ring[rng.int(size)] = bytes;
+}
+
+function recordingLogger(): { logger: Logger; errors: string[]; warnings: Record<string, number> } {
+  const errors: string[] = [];
+  const warnings: Record<string, number> = {};
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn(msg) {
+      warnings[msg] = (warnings[msg] ?? 0) + 1;
+    },
+    error(msg, data) {
+      if (errors.length < 20) errors.push(`${msg}${data === undefined ? '' : ` ${JSON.stringify(data)}`}`);
+    },
+    child: () => logger,
+  };
+  return { logger, errors, warnings };
+}
+
+interface StoreSnapshot {
+  ids: string[];
+  byId: Map<string, { view: string; bytes: string; sigs: string }>;
+}
+
+function snapshotStore(peer: SimPeer): StoreSnapshot {
+  const byId = new Map<string, { view: string; bytes: string; sigs: string }>();
+  for (const [id, e] of peer.store.entries) byId.set(id, { view: JSON.stringify(e.view), bytes: toHex(e.bytes), sigs: toHex(e.sigs) });
+  return { ids: peer.store.views().map((v) => JSON.stringify(v)), byId };
+}
+
+function compareSnapshot(before: StoreSnapshot, after: StoreSnapshot): string[] {
+  const out: string[] = [];
+  for (const [id, b] of before.byId) {
+    const a = after.byId.get(id);
+    if (a === undefined) out.push(`honest entry ${id} disappeared`);
+    else {
+      if (a.view !== b.view) out.push(`honest entry ${id}: view changed: ${b.view} -> ${a.view}`);
+      if (a.bytes !== b.bytes) out.push(`honest entry ${id}: document bytes changed`);
+      if (a.sigs !== b.sigs) out.push(`honest entry ${id}: stored signatures changed`);
+    }
+  }
+  for (const id of after.byId.keys()) if (!before.byId.has(id)) out.push(`a new entry was stored: ${id} ${after.byId.get(id)!.view}`);
+  if (out.length === 0 && before.ids.join('\n') !== after.ids.join('\n')) out.push('store.views() changed');
+  return out;
+}
+
+/** Sessions the engine holds: its private table when readable (a closed session left in it counts), else the live ones it reports. */
+function liveSessions(engine: SyncEngine): number {
+  const table = (engine as unknown as { sessions?: unknown }).sessions;
+  if (table instanceof Set) return table.size;
+  return engine.peers().filter((p) => p.state !== 'closed').length;
+}
+
+/** Sizes of the engine's private tables, for diagnostics only. */
+function engineInternals(engine: SyncEngine): { bans: number | undefined; seen: number | undefined } {
+  const e = engine as unknown as { bans?: unknown; seen?: unknown };
+  const size = (x: unknown) => (x instanceof Map || x instanceof Set ? x.size : undefined);
+  return { bans: size(e.bans), seen: size(e.seen) };
+}
+
+function prototypeFingerprint(): string {
+  return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((p) => Object.getOwnPropertyNames(p).sort().join(',')).join('|');
+}
+
+function nowSec(ctx: Ctx): number {
+  return Math.floor(ctx.now() / 1000);
+}
+
+function randomPeerId(rng: Rng): PeerId {
+  return toHex(rng.bytes(16)) as PeerId;
+}
+
+function randomEntryId(rng: Rng): EntryId {
+  return toHex(rng.bytes(16)) as EntryId;
+}
+
+function shuffle<T>(rng: Rng, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Seeded bytes, fast enough for megabytes (xorshift32 seeded from the run's generator). */
+function fastRandomBytes(rng: Rng, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = (Math.floor(rng.next() * 0xffff_ffff) | 1) >>> 0;
+  const words = n >>> 2;
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < words; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    view.setUint32(i * 4, x, true);
+  }
+  for (let i = words * 4; i < n; i++) out[i] = rng.int(256);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const textEncoder = new TextEncoder();
+const jsonBytes = (x: unknown) => textEncoder.encode(JSON.stringify(x));
+
+/** A frame with a given header and raw bytes after it (for varints encodeFrame would never write). */
+function rawFrame(header: Uint8Array, after: readonly number[]): Uint8Array {
+  const len: number[] = [];
+  let n = header.length;
+  while (n >= 0x80) {
+    len.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  len.push(n);
+  return concat([Uint8Array.of(0x4c, 1, ...len), header, Uint8Array.from(after)]);
+}
+
+function sortedRecord(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
