@@ -33,6 +33,8 @@ export interface OpenPeerOptions {
 export type OpenPeer = (name: string, opts?: OpenPeerOptions) => Promise<Peer>;
 
 interface LodestoneFixtures {
+  /** Extra environment for the test's server, e.g. `test.use({ serverEnv: { REPLICA: 'off' } })`. */
+  serverEnv: Record<string, string>;
   server: RunningServer;
   openPeer: OpenPeer;
 }
@@ -58,10 +60,12 @@ export const test = base.extend<LodestoneFixtures>({
     { scope: 'worker', timeout: 60_000 },
   ],
 
-  server: async ({}, use, testInfo) => {
+  serverEnv: [{}, { option: true }],
+
+  server: async ({ serverEnv }, use, testInfo) => {
     let server: RunningServer;
     try {
-      server = await startServer({ cwd: REPO_ROOT });
+      server = await startServer({ cwd: REPO_ROOT, env: serverEnv });
     } catch (e) {
       if (e instanceof ServerStartError) {
         if (e.stdout) await testInfo.attach('server-stdout.txt', { body: e.stdout, contentType: 'text/plain' });

@@ -3,6 +3,9 @@ import { expect, test } from './fixtures';
 import { CONNECT_TIMEOUT, SYNC_TIMEOUT, connectedCount, expectArticle, expectConnectedPeers, publish } from './helpers';
 import { makeEntry } from './support/app';
 
+// Signaling only, no server replica: the entry can reach the third browser only through the mesh.
+test.use({ serverEnv: { REPLICA: 'off' } });
+
 test('a peer capped to one connection reaches both others through forwarding', async ({ openPeer }) => {
   const a = await openPeer('A');
   const b = await openPeer('B');
