@@ -10,17 +10,12 @@ import {
   type IdentityKeys,
   type Signer,
 } from './envelope';
+import { sampleFields } from '../testing/samples';
 
 const seed = (b: number) => new Uint8Array(32).fill(b);
 const T0 = 1_700_000_000_000;
 
-const fields: EntryFields = {
-  url: 'https://example.org/a',
-  magnet: 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
-  title: 'Sintel',
-  description: 'An open movie',
-  tags: ['video'],
-};
+const fields: EntryFields = sampleFields({ description: 'An open movie' });
 
 let alice: IdentityKeys;
 let bob: IdentityKeys;

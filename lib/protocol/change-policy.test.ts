@@ -5,17 +5,12 @@ import type { EntryId } from '../core/ids';
 import { createEntry, describeChange, editEntry, type CreatedEntry } from '../crdt/entry-doc';
 import { identityFromSeed, signChange, signerFromIdentity, type Signer } from '../crdt/envelope';
 import { checkChange, DEFAULT_POLICY } from './change-policy';
+import { sampleFields } from '../testing/samples';
 
 const NOW = 1_700_000_000_000;
 const MIN = 60_000;
 
-const fields: EntryFields = {
-  url: 'https://example.org/a',
-  magnet: 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
-  title: 'Sintel',
-  description: 'd',
-  tags: ['video'],
-};
+const fields: EntryFields = sampleFields();
 
 let alice: Signer;
 let aliceLaptop: Signer; // same author, another device

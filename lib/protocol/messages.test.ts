@@ -10,15 +10,10 @@ import { identityFromSeed, signChange, signerFromIdentity, type SignedChange } f
 import { encodeFrame } from './codec';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type DecodedMessage, type Message } from './messages';
 import { ReconSide, type ReconRange } from './reconcile';
+import { sampleFields } from '../testing/samples';
 
 const T0 = 1_700_000_000_000;
-const fields: EntryFields = {
-  url: 'https://example.org/a',
-  magnet: 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
-  title: 'Sintel',
-  description: 'd',
-  tags: ['video'],
-};
+const fields: EntryFields = sampleFields();
 
 const hex32 = (s: string) => sha256Hex(s).slice(0, 32);
 const item = (s: string) => `${hex32('id' + s)}:${hex32('digest' + s)}`;

@@ -5,14 +5,9 @@ import { createSimPeer, settle, type SimPeer } from '../testing/sim-peer';
 import { seededRng } from '../testing/rng';
 import type { EntryFields } from '../core/entry-fields';
 import type { PeerId } from '../core/ids';
+import { sampleFields } from '../testing/samples';
 
-const fields = (title: string): EntryFields => ({
-  url: 'https://example.org/a',
-  magnet: 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
-  title,
-  description: 'd',
-  tags: ['video'],
-});
+const fields = (title: string): EntryFields => sampleFields({ title });
 
 function connect(net: MemoryNetwork, a: SimPeer, b: SimPeer) {
   const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);

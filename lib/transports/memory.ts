@@ -2,6 +2,7 @@
 // deliver them in order (flush), or let a seeded scheduler drop, duplicate and reorder them.
 import type { PeerId } from '../core/ids';
 import type { PeerChannel } from '../net/peer-channel';
+import { ChannelListeners } from './channel-listeners';
 
 interface Delivery {
   to: MemoryChannel;
@@ -45,8 +46,7 @@ export class MemoryChannel implements PeerChannel {
   readonly kind = 'memory';
   other: MemoryChannel | undefined;
   private open = true;
-  private readonly messageListeners = new Set<(m: Uint8Array) => void>();
-  private readonly closeListeners = new Set<(r: string) => void>();
+  private readonly listeners = new ChannelListeners();
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -64,23 +64,21 @@ export class MemoryChannel implements PeerChannel {
   }
 
   receive(bytes: Uint8Array): void {
-    for (const l of this.messageListeners) l(bytes);
+    this.listeners.deliver(bytes);
   }
 
   close(reason = 'closed'): void {
     if (!this.open) return;
     this.open = false;
-    for (const l of this.closeListeners) l(reason);
+    this.listeners.closed(reason);
     this.other?.close('remote closed');
   }
 
   onMessage(listener: (m: Uint8Array) => void): () => void {
-    this.messageListeners.add(listener);
-    return () => this.messageListeners.delete(listener);
+    return this.listeners.onMessage(listener);
   }
 
   onClose(listener: (r: string) => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.listeners.onClose(listener);
   }
 }

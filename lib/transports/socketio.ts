@@ -4,6 +4,7 @@
 import type { PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { PeerChannel } from '../net/peer-channel';
+import { ChannelListeners } from './channel-listeners';
 import { chunk, Reassembler } from './chunking';
 
 /** The few socket methods both socket.io's server Socket and client Socket provide. */
@@ -36,9 +37,7 @@ export class SocketIoChannel implements PeerChannel {
   readonly remotePeerId: PeerId | undefined;
   private closed = false;
   private readonly reassembler = new Reassembler(LIMITS.messageBytes);
-  private readonly messageListeners = new Set<(m: Uint8Array) => void>();
-  private readonly closeListeners = new Set<(r: string) => void>();
-  private readonly early: Uint8Array[] = [];
+  private readonly listeners = new ChannelListeners();
   private tokens: number;
   private refilledAt = Date.now();
 
@@ -66,8 +65,7 @@ export class SocketIoChannel implements PeerChannel {
     const whole = this.reassembler.push(piece);
     if (whole instanceof Error) return this.close('bad chunk');
     if (whole === undefined) return;
-    if (this.messageListeners.size === 0) this.early.push(whole);
-    else for (const l of this.messageListeners) l(whole);
+    this.listeners.deliver(whole);
   };
 
   private spend(bytes: number): boolean {
@@ -97,17 +95,14 @@ export class SocketIoChannel implements PeerChannel {
     this.closed = true;
     this.socket.off('sync', this.onChunk);
     this.socket.off('disconnect', this.onDisconnect);
-    for (const l of this.closeListeners) l(reason);
+    this.listeners.closed(reason);
   }
 
   onMessage(listener: (m: Uint8Array) => void): () => void {
-    this.messageListeners.add(listener);
-    for (const m of this.early.splice(0)) listener(m);
-    return () => this.messageListeners.delete(listener);
+    return this.listeners.onMessage(listener);
   }
 
   onClose(listener: (r: string) => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.listeners.onClose(listener);
   }
 }

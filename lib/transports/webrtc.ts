@@ -5,6 +5,7 @@ import type { PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import type { PeerChannel } from '../net/peer-channel';
+import { ChannelListeners } from './channel-listeners';
 import { chunk, KEEPALIVE, Reassembler } from './chunking';
 
 // Never fall back to simple-peer's default public STUN servers: ICE servers come from configuration.
@@ -34,9 +35,7 @@ export class WebRtcChannel implements PeerChannel {
   private closed = false;
   private readonly queue: Uint8Array[] = [];
   private readonly reassembler = new Reassembler(LIMITS.messageBytes);
-  private readonly messageListeners = new Set<(m: Uint8Array) => void>();
-  private readonly early: Uint8Array[] = [];
-  private readonly closeListeners = new Set<(r: string) => void>();
+  private readonly listeners = new ChannelListeners();
   private readonly connectListeners = new Set<() => void>();
   private lastSent = 0;
   private lastHeard = 0;
@@ -70,9 +69,7 @@ export class WebRtcChannel implements PeerChannel {
         return;
       }
       if (whole === undefined) return;
-      // The remote side may speak before our engine attached: hold messages until someone listens.
-      if (this.messageListeners.size === 0) this.early.push(whole);
-      else for (const l of this.messageListeners) l(whole);
+      this.listeners.deliver(whole);
     });
     this.peer.on('close', () => this.finish('closed'));
     this.peer.on('error', (err) => {
@@ -142,17 +139,14 @@ export class WebRtcChannel implements PeerChannel {
     this.connected = false;
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.queue.length = 0;
-    for (const l of this.closeListeners) l(reason);
+    this.listeners.closed(reason);
   }
 
   onMessage(listener: (m: Uint8Array) => void): () => void {
-    this.messageListeners.add(listener);
-    for (const m of this.early.splice(0)) listener(m);
-    return () => this.messageListeners.delete(listener);
+    return this.listeners.onMessage(listener);
   }
 
   onClose(listener: (r: string) => void): () => void {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.listeners.onClose(listener);
   }
 }
