@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   httpServer.on('request', (req, res) => {
     // A deleted entry's permalink answers 410 Gone (Next renders the tombstone page without content).
-    const permalink = req.method === 'GET' || req.method === 'HEAD' ? /^\/e\/([0-9a-f]{32})(?:\?|$)/.exec(req.url ?? '') : null;
+    const permalink = req.method === 'GET' || req.method === 'HEAD' ? /^\/e\/([0-9a-f]{32})$/.exec(decodedPath(req.url)) : null;
     if (permalink !== null && peer?.store.getView(permalink[1]!)?.deleted === true) {
       // Next's renderer always sets 200 for a page it renders; pin the status so the page it renders
       // for /gone goes out as 410.
@@ -90,6 +90,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The request path as Next routes it: without the query, percent-decoded. */
+function decodedPath(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,354 @@
+// Federation: two instances replicate with each other (PEERS), each with its own browser. The
+// browsers can never meet over WebRTC (each instance is its own signaling server), so everything one
+// posts reaches the other only through instance 1 → instance 2. Forged changes sent straight to an
+// instance over the sync protocol are rejected there and never reach the other one.
+//
+// The full Automerge entry initialises the WebAssembly module the slim entry in lib/crdt shares: keep
+// this import first.
+import '@automerge/automerge';
+import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import type { Browser, BrowserContext, Locator, Page, TestInfo } from '@playwright/test';
+import type { EntryId, PeerId } from '../lib/core/ids';
+import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '../lib/net/signaling-events';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from '../lib/protocol/messages';
+import { SocketIoChannel } from '../lib/transports/socketio';
+import { expect, test, type Peer } from './fixtures';
+import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, expectNoArticle, publish } from './helpers';
+import { articleByTitle, connectedPeers, makeEntry, openApp, peerContextOptions, titleLink } from './support/app';
+import { HACKED_TITLE, buildChangeAttacks, loadEntry, newAttacker, type ChangeAttack } from './support/hostile-peer';
+import { findFreePort, startServer, type RunningServer } from './support/server';
+
+const NETWORK = 'lodestone';
+/** Browser → instance 1 → instance 2 → browser. */
+const FEDERATION_TIMEOUT = 20_000;
+
+// ---- HTTP helpers -------------------------------------------------------------------------------
+
+interface EntryViewJson {
+  id: string;
+  title: string;
+  description: string;
+  tags: string[];
+  deleted: boolean;
+}
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as T };
+}
+
+async function apiEntry(base: string, id: string): Promise<{ status: number; body: EntryViewJson }> {
+  return getJson<EntryViewJson>(`${base}/api/entries/${id}`);
+}
+
+async function apiTitles(base: string): Promise<string[]> {
+  return (await getJson<{ entries: EntryViewJson[] }>(`${base}/api/entries?limit=100`)).body.entries.map((e) => e.title);
+}
+
+async function permalink(base: string, id: string): Promise<{ status: number; h1: string | undefined; html: string }> {
+  const res = await fetch(`${base}/e/${id}`, { signal: AbortSignal.timeout(15_000) });
+  const html = await res.text();
+  const h1 = /<h1>([^<]*)<\/h1>/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+  return { status: res.status, h1, html };
+}
+
+async function connectedPeerCount(base: string): Promise<number> {
+  return (await getJson<{ connectedPeers: number }>(`${base}/api/health`)).body.connectedPeers;
+}
+
+function serverReplica(page: Page): Locator {
+  return page.getByLabel('Server replica', { exact: true });
+}
+
+async function openPeerAt(browser: Browser, baseUrl: string, name: string, contexts: BrowserContext[]): Promise<Peer> {
+  const context = await browser.newContext(peerContextOptions());
+  contexts.push(context);
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
+  await test.step(`open peer ${name} on ${baseUrl}`, () => openApp(page, baseUrl));
+  return { name, page, context, consoleErrors };
+}
+
+// ---- server logs ------------------------------------------------------------------------------
+
+interface RejectionLine {
+  peer: string;
+  reasons: string[];
+}
+
+/** The server's "rejected changes" warnings (pino JSON lines on stdout). */
+function rejections(server: RunningServer): RejectionLine[] {
+  const out: RejectionLine[] = [];
+  for (const line of server.stdout().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; peer?: string; reasons?: string[] };
+      if (j.msg === 'rejected changes') out.push({ peer: j.peer ?? '', reasons: j.reasons ?? [] });
+    } catch {
+      /* not a log line */
+    }
+  }
+  return out;
+}
+
+function reasonCounts(lines: RejectionLine[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const l of lines) for (const r of l.reasons) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+}
+
+// ---- a Node sync client over Socket.IO ---------------------------------------------------------
+
+type ChangesMessage = Extract<Message, { type: 'changes' }>;
+
+/** Speaks the sync protocol to an instance over Socket.IO, the way another instance would. */
+class SyncClient {
+  readonly received: Message[] = [];
+  undecodable = 0;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(
+    readonly peerId: PeerId,
+    private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>,
+    private readonly channel: SocketIoChannel,
+  ) {
+    channel.onMessage((bytes) => {
+      const d = decodeMessage(bytes);
+      if (d.ok) this.received.push(d.message);
+      else this.undecodable++;
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  static async connect(url: string, role: 'instance' | 'browser' = 'instance'): Promise<SyncClient> {
+    const peerId = randomBytes(16).toString('hex') as PeerId;
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (e) => reject(e));
+    });
+    // The server speaks first (its hello goes out before the join is acknowledged): listen before joining.
+    const channel = new SocketIoChannel(socket);
+    const client = new SyncClient(peerId, socket, channel);
+    const ack = await new Promise<JoinAck>((resolve) => socket.emit('join', { network: NETWORK, peerId, role }, resolve));
+    if (ack.ok !== true || ack.replica !== true) throw new Error(`join refused: ${JSON.stringify(ack)}`);
+    await client.waitFor((m) => m.type === 'hello', 10_000);
+    client.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId, network: NETWORK, capabilities: ['recon-1'] });
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.socket.connected && this.channel.isOpen;
+  }
+
+  send(message: Message): void {
+    if (!this.channel.isOpen) throw new Error('the sync channel is closed');
+    this.channel.send(encodeMessage(message));
+  }
+
+  waitFor(match: (m: Message) => boolean, timeoutMs: number): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.received.find(match);
+        if (found === undefined) return;
+        done();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching sync message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** "I hold nothing of this entry": the instance answers with all its signed changes. */
+  async fetchEntry(id: EntryId): Promise<ReturnType<typeof loadEntry>> {
+    this.send({ type: 'heads', entries: [{ id, heads: [] }] });
+    const reply = (await this.waitFor((m) => m.type === 'changes' && m.entries.some((e) => e.id === id), 10_000)) as ChangesMessage;
+    return loadEntry(id, reply.entries.filter((e) => e.id === id).flatMap((e) => e.changes));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+async function attachLogs(testInfo: TestInfo, servers: RunningServer[]): Promise<void> {
+  for (const [i, s] of servers.entries()) {
+    await testInfo.attach(`instance-${i + 1}-stdout.txt`, { body: s.stdout() || '(empty)', contentType: 'text/plain' });
+    await testInfo.attach(`instance-${i + 1}-stderr.txt`, { body: s.stderr() || '(empty)', contentType: 'text/plain' });
+  }
+}
+
+// ---- the test ---------------------------------------------------------------------------------
+
+test('two instances replicate posts, edits and deletes; forged changes are rejected by both', async ({ browser }, testInfo) => {
+  const contexts: BrowserContext[] = [];
+  const servers: RunningServer[] = [];
+  const attackers: SyncClient[] = [];
+  const timings: Record<string, number> = {};
+  const t0 = Date.now();
+  const mark = (what: string) => (timings[what] = Date.now() - t0);
+  try {
+    // Each instance must know the other's address before it starts.
+    const port1 = await findFreePort();
+    let port2 = await findFreePort();
+    while (port2 === port1) port2 = await findFreePort();
+    const started = await Promise.allSettled([
+      startServer({ port: port1, env: { PEERS: `http://127.0.0.1:${port2}` } }),
+      startServer({ port: port2, env: { PEERS: `http://127.0.0.1:${port1}` } }),
+    ]);
+    for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    const [s1, s2] = servers as [RunningServer, RunningServer];
+    mark('both instances healthy');
+    for (const s of [s1, s2]) {
+      await expect.poll(() => connectedPeerCount(s.url), { message: `${s.url} replicates with the other instance`, timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    }
+    mark('instances connected');
+
+    const b1 = await openPeerAt(browser, s1.url, 'B1', contexts);
+    const b2 = await openPeerAt(browser, s2.url, 'B2', contexts);
+    for (const p of [b1, b2]) await expect(serverReplica(p.page), `${p.name}: Server replica`).toHaveText('synced', { timeout: CONNECT_TIMEOUT });
+    mark('browsers synced with their instances');
+
+    const x = makeEntry('Federated');
+    let xId = '';
+    await test.step('B1 posts: instance 2’s API, its permalink and B2’s feed show it', async () => {
+      const posted = Date.now();
+      xId = await entryIdOf(await publish(b1, x), x.title);
+      await expect.poll(async () => (await apiEntry(s2.url, xId)).status, { message: 'instance 2 has the entry', timeout: FEDERATION_TIMEOUT }).toBe(200);
+      timings['post B1 → instance 2 API (ms)'] = Date.now() - posted;
+      expect((await apiEntry(s2.url, xId)).body).toMatchObject({ id: xId, title: x.title, description: x.description, deleted: false });
+      expect(await apiTitles(s2.url)).toEqual([x.title]);
+      const page = await permalink(s2.url, xId);
+      expect(page.status).toBe(200);
+      expect(page.h1).toBe(x.title);
+      const card = await expectArticle(b2, x.title, FEDERATION_TIMEOUT);
+      expect(await entryIdOf(card, x.title)).toBe(xId);
+      timings['post B1 → B2 feed (ms)'] = Date.now() - posted;
+      // The browsers never met: each has no WebRTC peer at all.
+      for (const p of [b1, b2]) await expect(connectedPeers(p.page), `${p.name} has no WebRTC peer`).toHaveText('0');
+    });
+
+    const renamed = `${x.title} (edited on B1)`;
+    await test.step('B1 edits the title: instance 2 and B2 follow', async () => {
+      const edited = Date.now();
+      await editTitle(b1, x.title, renamed);
+      await expect.poll(async () => (await apiEntry(s2.url, xId)).body.title, { message: 'instance 2 has the new title', timeout: FEDERATION_TIMEOUT }).toBe(renamed);
+      await expect.poll(async () => (await permalink(s2.url, xId)).h1, { message: 'instance 2’s permalink shows the new title' }).toBe(renamed);
+      await expectArticle(b2, renamed, FEDERATION_TIMEOUT);
+      await expectNoArticle(b2, x.title);
+      timings['edit B1 → B2 feed (ms)'] = Date.now() - edited;
+    });
+
+    await test.step('B1 deletes it: gone from instance 2 (410) and from B2', async () => {
+      const deleted = Date.now();
+      await deleteEntry(b1, renamed);
+      await expect.poll(async () => (await apiEntry(s2.url, xId)).status, { message: 'instance 2 answers 410', timeout: FEDERATION_TIMEOUT }).toBe(410);
+      const page = await permalink(s2.url, xId);
+      expect(page.status).toBe(410);
+      expect(page.html).not.toContain(x.title);
+      expect(await apiTitles(s2.url)).toEqual([]);
+      await expectNoArticle(b2, renamed, FEDERATION_TIMEOUT);
+      timings['delete B1 → B2 feed (ms)'] = Date.now() - deleted;
+    });
+
+    // The honest entry under attack: posted by B2, so it crosses the federation the other way.
+    const y = makeEntry('Federated target', { tags: ['target', 'honest'] });
+    let yId = '' as EntryId;
+    await test.step('B2 posts: instance 1 and B1 show it', async () => {
+      yId = (await entryIdOf(await publish(b2, y), y.title)) as EntryId;
+      await expect.poll(async () => (await apiEntry(s1.url, yId)).status, { message: 'instance 1 has B2’s entry', timeout: FEDERATION_TIMEOUT }).toBe(200);
+      await expectArticle(b1, y.title, FEDERATION_TIMEOUT);
+    });
+    mark('reverse direction replicated');
+
+    const sentTo = new Map<RunningServer, { peerId: string; attacks: ChangeAttack[] }>();
+    await test.step('a Node client sends forged and unauthorized changes to instance 1, then to instance 2', async () => {
+      const attacker = await newAttacker();
+      for (const target of [s1, s2]) {
+        const client = await SyncClient.connect(target.url);
+        attackers.push(client);
+        const entry = await client.fetchEntry(yId);
+        expect(entry.title, 'the instance serves the honest entry').toBe(y.title);
+        expect(entry.author).not.toBe(attacker.author);
+        const attacks = await buildChangeAttacks(entry, attacker);
+        // (a) signed by the attacker's own key and (b) forged signatures are both among them.
+        expect(attacks.some((a) => a.expected === 'not-author')).toBe(true);
+        expect(attacks.some((a) => a.expected === 'bad-signature')).toBe(true);
+        for (const a of attacks) client.send(a.message);
+        sentTo.set(target, { peerId: client.peerId, attacks });
+        // The instance judged every batch before anything below is checked.
+        await expect
+          .poll(() => rejections(target).filter((r) => r.peer === client.peerId).length, {
+            message: `${target.url} rejected every forged batch`,
+            timeout: SYNC_TIMEOUT,
+          })
+          .toBe(attacks.length);
+        console.log(`[federation] ${target.url}: attacker still connected after ${attacks.length} rejected batches: ${client.connected}`);
+      }
+    });
+    mark('attacks judged');
+
+    await test.step('neither instance took any of it: title unchanged, not deleted, on both APIs and pages', async () => {
+      for (const s of [s1, s2]) {
+        const r = await apiEntry(s.url, yId);
+        expect(r.status, `${s.url}: the entry is not deleted`).toBe(200);
+        expect(r.body).toMatchObject({ title: y.title, description: y.description, deleted: false });
+        expect(r.body.tags).toEqual(y.tags);
+        expect(await apiTitles(s.url)).toEqual([y.title]);
+        const page = await permalink(s.url, yId);
+        expect(page.status).toBe(200);
+        expect(page.h1).toBe(y.title);
+        expect(page.html).not.toContain(HACKED_TITLE);
+        const hacked = await getJson<{ entries: EntryViewJson[] }>(`${s.url}/api/entries?q=${encodeURIComponent('hostile')}`);
+        expect(hacked.body.entries, `${s.url}: no entry matches the forged text`).toEqual([]);
+      }
+      for (const p of [b1, b2]) {
+        await expect(titleLink(articleByTitle(p.page, y.title), y.title)).toBeVisible();
+        await expect(articleByTitle(p.page, HACKED_TITLE)).toHaveCount(0);
+      }
+      // Instance 1 forwarded nothing: every rejection instance 2 logged is of the client that attacked it directly.
+      const on2 = rejections(s2);
+      expect(on2.every((r) => r.peer === sentTo.get(s2)!.peerId), 'instance 2 was never sent a bad change by instance 1').toBe(true);
+      const on1 = rejections(s1);
+      expect(on1.every((r) => r.peer === sentTo.get(s1)!.peerId), 'instance 1 was never sent a bad change by instance 2').toBe(true);
+    });
+
+    await test.step('the honest author can still edit it, on both sides', async () => {
+      const fixed = `${y.title} (edited after the attack)`;
+      await editTitle(b2, y.title, fixed);
+      await expect.poll(async () => (await apiEntry(s1.url, yId)).body.title, { message: 'instance 1 takes the honest edit', timeout: FEDERATION_TIMEOUT }).toBe(fixed);
+      await expectArticle(b1, fixed, FEDERATION_TIMEOUT);
+    });
+    mark('honest edit after the attack replicated');
+
+    const forged = [...sentTo.values()].reduce((n, v) => n + v.attacks.reduce((m, a) => m + a.hostileChanges, 0), 0);
+    const batches = [...sentTo.values()].reduce((n, v) => n + v.attacks.length, 0);
+    console.log(
+      `[federation] forged/unauthorized changes sent: ${forged} in ${batches} change messages ` +
+        `(instance 1: ${sentTo.get(s1)!.attacks.reduce((m, a) => m + a.hostileChanges, 0)}, ` +
+        `instance 2: ${sentTo.get(s2)!.attacks.reduce((m, a) => m + a.hostileChanges, 0)}); accepted: 0`,
+    );
+    console.log(`[federation] instance 1 rejections by reason: ${JSON.stringify(reasonCounts(rejections(s1)))}`);
+    console.log(`[federation] instance 2 rejections by reason: ${JSON.stringify(reasonCounts(rejections(s2)))}`);
+    console.log(`[federation] timings: ${JSON.stringify(timings)}`);
+    for (const p of [b1, b2]) expect(p.consoleErrors.filter((e) => e.startsWith('[pageerror]')), `${p.name} threw nothing`).toEqual([]);
+  } catch (e) {
+    await attachLogs(testInfo, servers);
+    throw e;
+  } finally {
+    for (const a of attackers) a.close();
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+});
