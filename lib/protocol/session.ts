@@ -34,6 +34,11 @@ export interface SessionHost {
 
 const TOO_MANY_BAD = 'too many bad messages';
 
+/** Entries asked for and not yet answered, per session. */
+const MAX_OUTSTANDING = 16_384;
+/** Entries waiting to be asked for, per session. */
+const MAX_BACKLOG = 262_144;
+
 /** Bad messages tolerated from one peer before the session is closed. */
 export const MAX_BAD_MESSAGES = 16;
 /** Soft cap on the bytes of changes put into one outgoing message (the hard cap is LIMITS.messageBytes). */
@@ -55,8 +60,12 @@ export class SyncSession {
     reasons: {},
   };
   private recon: ReconSide | undefined;
+  /** The items `recon` was built from (the replica returns the same array until they change). */
+  private reconItems: readonly string[] | undefined;
   private round = 0;
   private requested = new Set<EntryId>();
+  private backlog: EntryId[] = [];
+  private readonly backlogSet = new Set<EntryId>();
   private inbox: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly log: Logger;
@@ -98,10 +107,26 @@ export class SyncSession {
   /** Starts a reconciliation round (initiator only); a catch-up after reconnecting or periodically. */
   reconcile(): void {
     if (this.state !== 'ready' || !this.initiates) return;
-    this.recon = new ReconSide(this.host.replica.items(), { maxItemsPerMessage: LIMITS.itemsPerMessage });
+    this.recon = this.freshRecon();
     this.requested.clear();
     this.round++;
     this.send({ type: 'recon', round: this.round, ranges: this.recon.initiate().ranges });
+  }
+
+  /**
+   * A reconciliation side for a new round. Building one hashes every item we hold, so while our items
+   * are unchanged the last one is reused (a side keeps nothing between rounds but what it learnt):
+   * otherwise every tiny `recon` naming a new round would cost a pass over the whole replica.
+   */
+  private freshRecon(): ReconSide {
+    const items = this.host.replica.items();
+    if (this.recon !== undefined && this.reconItems === items) {
+      this.recon.have.clear();
+      this.recon.need.clear();
+      return this.recon;
+    }
+    this.reconItems = items;
+    return new ReconSide(items, { maxItemsPerMessage: LIMITS.itemsPerMessage });
   }
 
   send(message: Message): void {
@@ -130,10 +155,26 @@ export class SyncSession {
 
   /** Asks the peer for what it has of these entries beyond what we hold. */
   async requestMissing(ids: readonly EntryId[]): Promise<void> {
-    const fresh = ids.filter((id) => !this.requested.has(id));
-    for (const id of fresh) this.requested.add(id);
-    for (let i = 0; i < fresh.length; i += LIMITS.itemsPerMessage) {
-      const heads = await this.host.replica.heads(fresh.slice(i, i + LIMITS.itemsPerMessage));
+    for (const id of ids) {
+      if (this.requested.has(id) || this.backlogSet.has(id)) continue;
+      // Flow control: a bounded number of requests in flight, a bounded backlog behind them; what
+      // does not fit is found again by the next reconciliation round.
+      if (this.backlog.length >= MAX_BACKLOG) break;
+      this.backlog.push(id);
+      this.backlogSet.add(id);
+    }
+    await this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    while (this.backlog.length > 0 && this.requested.size < MAX_OUTSTANDING && this.state !== 'closed') {
+      const room = Math.min(LIMITS.itemsPerMessage, MAX_OUTSTANDING - this.requested.size);
+      const batch = this.backlog.splice(0, room);
+      for (const id of batch) {
+        this.backlogSet.delete(id);
+        this.requested.add(id);
+      }
+      const heads = await this.host.replica.heads(batch);
       this.send({ type: 'heads', entries: heads });
     }
   }
@@ -204,7 +245,7 @@ export class SyncSession {
         } else if (this.recon === undefined || msg.round !== this.round) {
           // The initiator opened a new round: answer it from a fresh snapshot of our items.
           this.round = msg.round;
-          this.recon = new ReconSide(this.host.replica.items(), { maxItemsPerMessage: LIMITS.itemsPerMessage });
+          this.recon = this.freshRecon();
           this.requested.clear();
         }
         const side = this.recon;
@@ -215,6 +256,9 @@ export class SyncSession {
           return this.misbehaved('bad-recon');
         }
         const need = Replica.idsOf(side.need).filter((id) => !this.requested.has(id));
+        // Taken: `requested` remembers what was asked for. Left in place, `need` would grow with every
+        // message of a round and be rescanned in full each time (quadratic work, unbounded memory).
+        side.need.clear();
         if (reply !== null) this.send({ type: 'recon', round: this.round, ranges: reply.ranges });
         if (need.length > 0) await this.requestMissing(need);
         return;
@@ -232,6 +276,7 @@ export class SyncSession {
         this.stats.changesIn += msg.entries.reduce((n, e) => n + e.changes.length, 0);
         for (const e of msg.entries) this.requested.delete(e.id);
         await this.host.ingest(this, msg.entries);
+        await this.pump();
         return;
       }
       case 'goodbye':

@@ -35,6 +35,7 @@ export interface PeerSummary {
 export const BAN_BASE_MS = 60_000;
 export const BAN_MAX_MS = 60 * 60_000;
 const HISTORY = 20;
+const MAX_BANS = 10_000;
 
 type EngineEvent = 'peers' | 'activity';
 
@@ -147,6 +148,16 @@ export class SyncEngine implements SessionHost {
     return view;
   }
 
+  /** Forgets expired bans, and the oldest ones past a cap, so rotating peer IDs cannot grow the map. */
+  private pruneBans(): void {
+    const now = this.now();
+    for (const [peer, ban] of this.bans) if (ban.until <= now) this.bans.delete(peer);
+    for (const peer of this.bans.keys()) {
+      if (this.bans.size <= MAX_BANS) break;
+      this.bans.delete(peer);
+    }
+  }
+
   // ---- SessionHost ----
 
   sessionReady(_session: SyncSession): void {
@@ -162,6 +173,7 @@ export class SyncEngine implements SessionHost {
       const strikes = (this.bans.get(peer)?.strikes ?? 0) + 1;
       const ms = Math.min(BAN_MAX_MS, BAN_BASE_MS * 2 ** (strikes - 1));
       this.bans.set(peer, { until: this.now() + ms, strikes });
+      this.pruneBans();
       this.log.warn('banned a misbehaving peer', { peer, ms });
     }
     this.emit('peers');

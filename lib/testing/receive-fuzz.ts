@@ -41,6 +41,12 @@ export interface ReceiveFuzzOptions {
   mix?: Partial<Record<InputCategory, number>>;
   /** Largest random input, in bytes. Default 1.25 MiB (the frame limit is 256 KiB). */
   maxRandomBytes?: number;
+  /**
+   * Well-formed messages (reconciliation lists of unknown items in one round, heads naming unknown
+   * entries) sent after the main run on one session that never misbehaves, to see that the victim's
+   * cost per message and retained state do not grow with the session. Default 120; 0 skips.
+   */
+  patientMessages?: number;
   /** Failure threshold for heap growth over the run. Default 200 MB. */
   heapGrowthLimitBytes?: number;
   /** Called every `progressEvery` inputs (default 1,000). */
@@ -89,9 +95,24 @@ export interface ReceiveFuzzResult {
     rssGrowth: number;
     externalGrowth: number;
   };
+  patient: PatientResult;
   durationMs: number;
   /** Broken invariants; empty on success. */
   failures: string[];
+}
+
+export interface PatientResult {
+  messages: number;
+  bytesIn: number;
+  /** Unknown items the attacker claimed in reconciliation, in total. */
+  itemsClaimed: number;
+  /** Mean handling time of the first and the last quarter of the messages. */
+  msPerMessageFirst: number;
+  msPerMessageLast: number;
+  /** The victim's session state afterwards: entries it still waits for, and reconciliation items it still holds as needed. */
+  requested: number | undefined;
+  need: number | undefined;
+  stillOpen: boolean;
 }
 
 interface HonestEntry {
@@ -382,6 +403,11 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
   if (session !== undefined) account(session);
   session = undefined;
 
+  // ---- a patient attacker: one session of well-formed messages only, which is never closed ----
+  link?.close('test over');
+  await drain();
+  const patient = await patientPhase(ctx, victim.engine, net, options.patientMessages ?? 120, drain, failures);
+
   // ---- invariants over the store ----
   failures.push(...compareSnapshot(snapshot, snapshotStore(victim)));
   if (victim.store.writes !== victimWrites) failures.push(`the victim's store was written ${victim.store.writes - victimWrites} time(s) during the run`);
@@ -457,9 +483,66 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
       rssGrowth: mem1.rss - mem0.rss,
       externalGrowth: mem1.external + mem1.arrayBuffers - mem0.external - mem0.arrayBuffers,
     },
+    patient,
     durationMs: 0,
     failures,
   };
+}
+
+async function patientPhase(
+  ctx: Ctx,
+  engine: SyncEngine,
+  net: MemoryNetwork,
+  messages: number,
+  drain: () => Promise<void>,
+  failures: string[],
+): Promise<PatientResult> {
+  const { rng } = ctx;
+  const result: PatientResult = { messages, bytesIn: 0, itemsClaimed: 0, msPerMessageFirst: 0, msPerMessageLast: 0, requested: undefined, need: undefined, stillOpen: true };
+  if (messages <= 0) return result;
+  ctx.attackerId = randomPeerId(rng);
+  const [toAttacker, fromAttacker] = net.pair(ctx.victimId, ctx.attackerId);
+  fromAttacker.onMessage((bytes) => reflect(ctx, bytes));
+  const session = engine.addChannel(toAttacker);
+  if (session === undefined) throw new Error('a fresh attacker ID was refused');
+  fromAttacker.send(helloFrame(ctx, ctx.attackerId));
+  await drain();
+  // As responder the victim follows whatever round the attacker names; as initiator it expects its own.
+  const round = session.initiates ? ctx.lastVictimRound : 7;
+  const times: number[] = [];
+  for (let i = 0; i < messages && fromAttacker.isOpen; i++) {
+    let bytes: Uint8Array;
+    if (i % 4 === 3) {
+      const entries = Array.from({ length: 800 }, () => ({ id: randomEntryId(rng), heads: [toHex(rng.bytes(32))] }));
+      bytes = encodeFrame({ type: 'heads', entries });
+    } else {
+      const items = sortedUnique(Array.from({ length: 1800 }, () => `${randomEntryId(rng)}:${toHex(rng.bytes(16))}`));
+      result.itemsClaimed += items.length;
+      bytes = encodeMessage({ type: 'recon', round, ranges: [{ upper: '', mode: 'list', items, final: true }] });
+    }
+    result.bytesIn += bytes.length;
+    const t0 = performance.now();
+    fromAttacker.send(bytes);
+    await drain();
+    times.push(performance.now() - t0);
+  }
+  const q = Math.max(1, Math.floor(times.length / 4));
+  const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  result.msPerMessageFirst = Math.round(mean(times.slice(0, q)) * 10) / 10;
+  result.msPerMessageLast = Math.round(mean(times.slice(-q)) * 10) / 10;
+  const inner = session as unknown as { requested?: unknown; recon?: { need?: unknown } };
+  result.requested = inner.requested instanceof Set ? inner.requested.size : undefined;
+  result.need = inner.recon?.need instanceof Set ? inner.recon.need.size : undefined;
+  result.stillOpen = fromAttacker.isOpen;
+  if (result.msPerMessageLast > 30 && result.msPerMessageLast > 5 * result.msPerMessageFirst) {
+    failures.push(`a patient attacker's messages got slower as its session went on: ${result.msPerMessageFirst} ms -> ${result.msPerMessageLast} ms each`);
+  }
+  if (result.need !== undefined && result.need > 1800) {
+    failures.push(`the victim keeps ${result.need} reconciliation items as needed after a patient attacker's round (it grows with every message)`);
+  }
+  fromAttacker.close('test over');
+  await drain();
+  return result;
 }
 
 /** A multi-line human summary of a result (what the test and the script print). */
@@ -478,6 +561,7 @@ export function formatReceiveFuzzResult(r: ReceiveFuzzResult): string {
     `  attacker sessions: ${r.attacker.sessions}, messages in ${r.attacker.messagesIn}, bytes in ${r.attacker.bytesIn}, changes in ${r.attacker.changesIn}, accepted ${r.attacker.changesAccepted}`,
     `  victim: ${r.victim.entriesAtEnd} entries (${r.victim.honestEntries} honest before), max live sessions ${r.victim.maxLiveSessions}, bans ${r.victim.bans ?? '?'}, seen hashes ${r.victim.seenHashes ?? '?'}`,
     `  victim warnings: ${kv(r.victim.warnings)}`,
+    `  patient attacker: ${r.patient.messages} well-formed messages (${mb(r.patient.bytesIn)}, ${r.patient.itemsClaimed} unknown items claimed), ${r.patient.msPerMessageFirst} -> ${r.patient.msPerMessageLast} ms per message, victim still waits for ${r.patient.requested ?? '?'} entries, keeps ${r.patient.need ?? '?'} needed items, session ${r.patient.stillOpen ? 'open' : 'closed'}`,
     `  memory: heap ${mb(r.memory.heapUsedBefore)} -> ${mb(r.memory.heapUsedAfter)} (growth ${mb(r.memory.heapGrowth)}, peak ${mb(r.memory.peakHeapUsed)}, gc ${r.memory.gcAvailable ? 'yes' : 'no'}), rss growth ${mb(r.memory.rssGrowth)}, external growth ${mb(r.memory.externalGrowth)}`,
   ];
   for (const f of r.failures) lines.push(`  FAILURE: ${f}`);
