@@ -158,7 +158,9 @@ async function inspect(page: Page, rootSelector: string): Promise<PageInspection
       for (const el of [root, ...Array.from(root.querySelectorAll('*'))]) {
         const tag = el.localName;
         const html = el.namespaceURI === 'http://www.w3.org/1999/xhtml';
-        if (FORBIDDEN.has(tag) || (html && el instanceof HTMLUnknownElement) || el.namespaceURI === 'http://www.w3.org/1998/Math/MathML') {
+        // The permalink's JSON-LD data block is ours (checked below to parse as JSON), not an injection.
+        const jsonLd = tag === 'script' && el.getAttribute('type') === 'application/ld+json' && el.parentElement === root;
+        if (!jsonLd && (FORBIDDEN.has(tag) || (html && el instanceof HTMLUnknownElement) || el.namespaceURI === 'http://www.w3.org/1998/Math/MathML')) {
           out.forbiddenElements.push(`<${tag}>`);
         }
         for (const attr of Array.from(el.attributes)) {
@@ -186,7 +188,22 @@ async function inspect(page: Page, rootSelector: string): Promise<PageInspection
     out.documentFrames = Array.from(document.querySelectorAll('iframe, frame, frameset, object, embed, base, portal')).map(
       (e) => `<${e.localName}>`,
     );
-    out.payloadScripts = Array.from(document.scripts).filter((s) => (s.textContent ?? '').includes('__xss')).length;
+    // Executable scripts only: the permalink's JSON-LD block (type application/ld+json) carries the
+    // title as data, which must parse as JSON and never run.
+    out.payloadScripts = Array.from(document.scripts).filter((s) => {
+      if (s.type === 'application/ld+json') {
+        try {
+          JSON.parse(s.textContent ?? '');
+          return false;
+        } catch {
+          return true;
+        }
+      }
+      // Scripts carrying this response's CSP nonce are Next's own (its flight data holds the page's
+      // strings, JSON-escaped); injected markup cannot carry the nonce, so it would show up here.
+      if (s.nonce !== '') return false;
+      return (s.textContent ?? '').includes('__xss');
+    }).length;
     return out;
   }, rootSelector);
 }

@@ -77,7 +77,13 @@ function localChange(
 ): LocalChange {
   const before = A.load<EntryDocShape>(bytes, { actor: actor as A.ActorId });
   const headsBefore = A.getHeads(before).join(',');
-  const doc = A.change(before, { time: Math.floor(now / 1000) }, fn);
+  let doc: EntryDoc;
+  try {
+    doc = A.change(before, { time: Math.floor(now / 1000) }, fn);
+  } catch (err) {
+    A.free(before);
+    throw err;
+  }
   try {
     // getLastLocalChange returns this actor's latest change in the history even when `fn` changed
     // nothing, so an unchanged document is detected by its heads.
@@ -128,7 +134,14 @@ export interface MergeResult {
 export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes: readonly Uint8Array[]): MergeResult {
   const doc0 = bytes === undefined ? A.init<EntryDocShape>() : A.load<EntryDocShape>(bytes);
   const headsBefore = A.getHeads(doc0).join(',');
-  const [doc] = A.applyChanges(doc0, [...changes]);
+  let doc: EntryDoc;
+  try {
+    [doc] = A.applyChanges(doc0, [...changes]);
+  } catch (err) {
+    // A rejected merge must not leak the loaded document in WebAssembly memory.
+    A.free(doc0);
+    throw err;
+  }
   try {
     const heads = A.getHeads(doc);
     const changed = heads.join(',') !== headsBefore;
@@ -182,6 +195,15 @@ export function headsOf(bytes: Uint8Array): ChangeHash[] {
 }
 
 /** Decoded facts about one change, for checks before it is merged. */
+/** One operation of a change, as Automerge decodes it. */
+export interface ChangeOp {
+  action: string;
+  obj: string;
+  key?: string;
+  value?: unknown;
+  datatype?: string;
+}
+
 export interface ChangeFacts {
   hash: ChangeHash;
   actor: string;
@@ -189,11 +211,24 @@ export interface ChangeFacts {
   deps: ChangeHash[];
   /** Seconds since the epoch, as stated by the author. */
   time: number;
+  ops: ChangeOp[];
+}
+
+const CHANGE_MAGIC = [0x85, 0x6f, 0x4a, 0x83];
+const CHUNK_TYPE_CHANGE = 1;
+
+/**
+ * True for an uncompressed change chunk. Automerge also accepts compressed chunks, which inflate by
+ * up to ~1000× while being decoded; our peers never send them, so they are refused unread.
+ */
+export function isPlainChange(bytes: Uint8Array): boolean {
+  return bytes.length > 9 && CHANGE_MAGIC.every((b, i) => bytes[i] === b) && bytes[8] === CHUNK_TYPE_CHANGE;
 }
 
 export function describeChange(change: Uint8Array): ChangeFacts {
+  if (!isPlainChange(change)) throw new Error('not an uncompressed change chunk');
   const c = A.decodeChange(change);
-  return { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time };
+  return { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time, ops: c.ops as ChangeOp[] };
 }
 
 export function viewFromBytes(id: EntryId, bytes: Uint8Array): EntryView | undefined {
@@ -208,6 +243,11 @@ export function viewFromBytes(id: EntryId, bytes: Uint8Array): EntryView | undef
 const str = (v: unknown): string | undefined =>
   v instanceof A.ImmutableString ? v.val : typeof v === 'string' ? v : undefined;
 
+/** Milliseconds since the epoch that every runtime can turn into a date. */
+export function isTimestamp(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= 8.64e15;
+}
+
 function materializeOrThrow(id: EntryId, doc: EntryDoc): EntryView {
   const view = materialize(id, doc);
   if (view === undefined) throw new Error('entry does not validate');
@@ -219,7 +259,7 @@ function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
   const author = str(d.author);
   const createdAt = d.createdAt;
   const updatedAt = d.updatedAt;
-  if (!isAuthorKey(author) || typeof createdAt !== 'number' || typeof updatedAt !== 'number') return undefined;
+  if (!isAuthorKey(author) || !isTimestamp(createdAt) || !isTimestamp(updatedAt)) return undefined;
   const heads = [...A.getHeads(doc)].sort();
   const base = { id, author, createdAt, updatedAt, heads, headsDigest: headsDigest(heads) };
   if (d.deleted === true) {

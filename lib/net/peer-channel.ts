@@ -13,3 +13,6 @@ export interface PeerChannel {
   onMessage(listener: (message: Uint8Array) => void): () => void;
   onClose(listener: (reason: string) => void): () => void;
 }
+
+/** Prefix of close reasons a transport gives when the remote side broke the transport's own rules. */
+export const PROTOCOL_VIOLATION = 'protocol violation: ';

@@ -1,9 +1,11 @@
 // Who may write what. Every change from the network passes these checks before it is merged:
-// it decodes, its actor is bound to an author key, that key signed it, it belongs to the entry it
-// claims (the creating change's hash is the entry ID), and only the entry's author changes it.
+// it decodes (uncompressed only), its actor is bound to an author key, that key signed it, it belongs
+// to the entry it claims (the creating change's hash is the entry ID), only the entry's author changes
+// it, and its operations are ones an entry may contain (entry-ops.ts: a tombstone is final).
 import type { AuthorKey, ChangeHash, EntryId } from '../core/ids';
 import { describeChange, entryIdFromChangeHash, type ChangeFacts } from '../crdt/entry-doc';
 import { authorOfActor, verifySignature, type SignedChange } from '../crdt/envelope';
+import { checkEntryOps, type OpsProblem } from '../crdt/entry-ops';
 
 export type RejectReason =
   | 'undecodable-change'
@@ -12,7 +14,8 @@ export type RejectReason =
   | 'id-mismatch'
   | 'bad-signature'
   | 'future-change'
-  | 'invalid-entry';
+  | 'invalid-entry'
+  | OpsProblem;
 
 export type ChangeVerdict =
   | { ok: true; hash: ChangeHash; author: AuthorKey; isCreation: boolean; deps: ChangeHash[] }
@@ -44,6 +47,8 @@ export async function checkChange(
   const isCreation = facts.seq === 1 && facts.deps.length === 0;
   if (isCreation && entryIdFromChangeHash(facts.hash) !== id) return { ok: false, reason: 'id-mismatch' };
   if (facts.time * 1000 > now + options.maxClockSkewMs) return { ok: false, reason: 'future-change' };
+  const opsProblem = checkEntryOps(facts.ops, isCreation);
+  if (opsProblem !== undefined) return { ok: false, reason: opsProblem };
   if (!(await verifySignature(author, signed.sig, facts.hash))) return { ok: false, reason: 'bad-signature' };
   return { ok: true, hash: facts.hash, author, isCreation, deps: facts.deps };
 }

@@ -1,10 +1,11 @@
 // One sync session over one PeerChannel: handshake, reconciliation rounds, serving `heads`
 // requests, and handing received changes to the engine. A message that fails to decode or breaks
 // the protocol is dropped and counted; past a threshold the session says goodbye and closes.
-import type { EntryId, PeerId } from '../core/ids';
+import type { ChangeHash, EntryId, PeerId } from '../core/ids';
+import type { SignedChange } from '../crdt/envelope';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
-import type { PeerChannel } from '../net/peer-channel';
+import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
 import { ReconSide } from './reconcile';
 import { Replica, type IncomingEntry } from './replica';
@@ -30,9 +31,11 @@ export interface SessionHost {
   ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void>;
   sessionReady(session: SyncSession): void;
   sessionClosed(session: SyncSession): void;
+  isBanned?(peerId: PeerId): boolean;
 }
 
 const TOO_MANY_BAD = 'too many bad messages';
+const FLOODING = 'flooding';
 
 /** Entries asked for and not yet answered, per session. */
 const MAX_OUTSTANDING = 16_384;
@@ -43,6 +46,17 @@ const MAX_BACKLOG = 262_144;
 export const MAX_BAD_MESSAGES = 16;
 /** Soft cap on the bytes of changes put into one outgoing message (the hard cap is LIMITS.messageBytes). */
 const CHANGES_BATCH_BYTES = 192 * 1024;
+/** Receivers refuse more (messages.ts); senders stay within. */
+const MAX_CHANGES_PER_ENTRY = 1024;
+const MAX_ENTRIES_PER_CHANGES = 1024;
+const MAX_HEADS = 64;
+const HEADS_BATCH_BYTES = 96 * 1024;
+/** Messages received and not yet handled before a peer is considered to be flooding us. */
+const MAX_INBOX = 1024;
+/** A peer that has not completed the handshake by then is dropped (it only holds a slot). */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Bad behaviour is forgotten with this half-life, so a rare honest mistake never adds up to a ban. */
+const BAD_HALF_LIFE_MS = 60_000;
 
 export class SyncSession {
   state: 'handshake' | 'ready' | 'closed' = 'handshake';
@@ -60,6 +74,10 @@ export class SyncSession {
     reasons: {},
   };
   private recon: ReconSide | undefined;
+  private inboxSize = 0;
+  private badScore = 0;
+  private badAt = 0;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** The items `recon` was built from (the replica returns the same array until they change). */
   private reconItems: readonly string[] | undefined;
   private round = 0;
@@ -78,7 +96,14 @@ export class SyncSession {
     this.unsubscribe.push(
       channel.onMessage((bytes) => {
         // Messages are handled one at a time, in order, so replies keep the order of requests.
-        this.inbox = this.inbox.then(() => this.receive(bytes)).catch((err) => this.log.error('session error', { err: String(err) }));
+        if (++this.inboxSize > MAX_INBOX) {
+          this.close(FLOODING);
+          return;
+        }
+        this.inbox = this.inbox
+          .then(() => this.receive(bytes))
+          .catch((err) => this.log.error('session error', { err: String(err) }))
+          .finally(() => this.inboxSize--);
       }),
       channel.onClose((reason) => this.closed(reason)),
     );
@@ -90,6 +115,9 @@ export class SyncSession {
   }
 
   start(): void {
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state === 'handshake') this.close('handshake timeout');
+    }, HANDSHAKE_TIMEOUT_MS);
     this.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,
@@ -138,20 +166,36 @@ export class SyncSession {
   }
 
   sendChanges(entries: readonly IncomingEntry[]): void {
+    // Split by encoded size, including within one entry's history: the receiver applies the parts in
+    // order, so a long history arrives as several messages instead of one it must refuse.
     let batch: IncomingEntry[] = [];
     let size = 0;
+    const flush = () => {
+      if (batch.length > 0) this.send({ type: 'changes', entries: batch });
+      batch = [];
+      size = 0;
+    };
     for (const e of entries) {
-      const bytes = e.changes.reduce((n, c) => n + c.change.length + c.sig.length + 8, 64);
-      if (batch.length > 0 && (size + bytes > CHANGES_BATCH_BYTES || batch.length >= LIMITS.itemsPerMessage)) {
-        this.send({ type: 'changes', entries: batch });
-        batch = [];
-        size = 0;
+      let part: SignedChange[] = [];
+      for (const c of e.changes) {
+        const bytes = c.change.length + c.sig.length + 8;
+        const full = size + bytes + 64 > CHANGES_BATCH_BYTES || part.length >= MAX_CHANGES_PER_ENTRY || batch.length >= MAX_ENTRIES_PER_CHANGES;
+        if (full && (part.length > 0 || batch.length > 0)) {
+          if (part.length > 0) batch.push({ id: e.id, changes: part });
+          part = [];
+          flush();
+        }
+        part.push(c);
+        size += bytes;
       }
-      batch.push(e);
-      size += bytes;
+      if (part.length > 0) {
+        batch.push({ id: e.id, changes: part });
+        size += 64;
+      }
     }
-    if (batch.length > 0) this.send({ type: 'changes', entries: batch });
+    flush();
   }
+
 
   /** Asks the peer for what it has of these entries beyond what we hold. */
   async requestMissing(ids: readonly EntryId[]): Promise<void> {
@@ -166,6 +210,25 @@ export class SyncSession {
     await this.pump();
   }
 
+  /** Sends heads in messages whose headers stay well under the 128 KiB header limit. */
+  private sendHeads(entries: Array<{ id: EntryId; heads: ChangeHash[] }>): void {
+    let batch: Array<{ id: EntryId; heads: ChangeHash[] }> = [];
+    let size = 0;
+    for (const e of entries) {
+      // Past 64 heads (an author writing from many devices at once) ask for the whole history instead.
+      const heads = e.heads.length > MAX_HEADS ? [] : e.heads;
+      const bytes = 48 + heads.length * 67;
+      if (batch.length > 0 && size + bytes > HEADS_BATCH_BYTES) {
+        this.send({ type: 'heads', entries: batch });
+        batch = [];
+        size = 0;
+      }
+      batch.push({ id: e.id, heads });
+      size += bytes;
+    }
+    if (batch.length > 0) this.send({ type: 'heads', entries: batch });
+  }
+
   private async pump(): Promise<void> {
     while (this.backlog.length > 0 && this.requested.size < MAX_OUTSTANDING && this.state !== 'closed') {
       const room = Math.min(LIMITS.itemsPerMessage, MAX_OUTSTANDING - this.requested.size);
@@ -174,8 +237,7 @@ export class SyncSession {
         this.backlogSet.delete(id);
         this.requested.add(id);
       }
-      const heads = await this.host.replica.heads(batch);
-      this.send({ type: 'heads', entries: heads });
+      this.sendHeads(await this.host.replica.heads(batch));
     }
   }
 
@@ -184,9 +246,19 @@ export class SyncSession {
     this.requested.delete(id);
   }
 
+  /** Counts rejected messages or changes; enough of them in a short time closes the session. */
   countRejected(reason: string, n = 1): void {
     this.stats.rejected += n;
     this.stats.reasons[reason] = (this.stats.reasons[reason] ?? 0) + n;
+    // Halve the score for each whole half-life since it was last halved: a burst counts in full.
+    const now = Date.now();
+    const halvings = Math.floor((now - this.badAt) / BAD_HALF_LIFE_MS);
+    if (halvings > 0) {
+      this.badScore *= 0.5 ** halvings;
+      this.badAt = now;
+    }
+    this.badScore += n;
+    if (this.badScore >= MAX_BAD_MESSAGES) this.close(TOO_MANY_BAD);
   }
 
   close(reason: string): void {
@@ -199,22 +271,22 @@ export class SyncSession {
 
   /** True when the session was closed because the peer misbehaved. */
   get misbehavedOut(): boolean {
-    return this.closeReason === TOO_MANY_BAD;
+    const r = this.closeReason;
+    return r === TOO_MANY_BAD || r === FLOODING || (r !== undefined && r.startsWith(PROTOCOL_VIOLATION));
   }
 
   private closed(reason = 'closed'): void {
     if (this.state === 'closed') return;
     this.closeReason ??= reason;
     this.state = 'closed';
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     for (const u of this.unsubscribe) u();
     this.host.sessionClosed(this);
   }
 
   private misbehaved(reason: string): void {
-    this.countRejected(reason);
     this.log.warn('dropped a bad message', { peer: this.remotePeerId, reason });
-    const bad = Object.values(this.stats.reasons).reduce((a, b) => a + b, 0);
-    if (bad >= MAX_BAD_MESSAGES) this.close(TOO_MANY_BAD);
+    this.countRejected(reason);
   }
 
   private async receive(bytes: Uint8Array): Promise<void> {
@@ -230,8 +302,10 @@ export class SyncSession {
       if (msg.network !== this.host.network) return this.close('different network');
       if (msg.peerId === this.host.peerId) return this.close('connected to self');
       if (this.channel.remotePeerId !== undefined && this.channel.remotePeerId !== msg.peerId) return this.close('peer ID mismatch');
+      if (this.host.isBanned?.(msg.peerId) === true) return this.close('banned');
       this.remotePeerId = msg.peerId;
       this.state = 'ready';
+      clearTimeout(this.handshakeTimer);
       this.host.sessionReady(this);
       this.reconcile();
       return;
@@ -241,6 +315,8 @@ export class SyncSession {
         return this.misbehaved('repeated-hello');
       case 'recon': {
         if (this.initiates) {
+          // A reply to a round we already replaced is stale, not hostile: ignore it.
+          if (msg.round < this.round) return;
           if (this.recon === undefined || msg.round !== this.round) return this.misbehaved('unexpected-recon');
         } else if (this.recon === undefined || msg.round !== this.round) {
           // The initiator opened a new round: answer it from a fresh snapshot of our items.

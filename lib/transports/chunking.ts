@@ -20,11 +20,16 @@ export function* chunk(message: Uint8Array, size = CHUNK_BYTES): Generator<Uint8
 export class Reassembler {
   private parts: Uint8Array[] = [];
   private size = 0;
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly chunkBytes: number = CHUNK_BYTES,
+  ) {}
 
   push(piece: Uint8Array): Uint8Array | undefined | Error {
     if (piece.length === 1 && piece[0] === 2) return undefined;
     if (piece.length === 0 || piece[0]! > 1) return new Error('bad chunk');
+    // Senders fill every chunk but the last; tiny "more follows" chunks would only cost us memory.
+    if (piece[0] === 1 && piece.length !== this.chunkBytes) return new Error('bad chunk');
     this.size += piece.length - 1;
     if (this.size > this.maxBytes) {
       this.parts = [];

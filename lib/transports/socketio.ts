@@ -3,7 +3,7 @@
 // server can keep a small maximum event size.
 import type { PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
-import type { PeerChannel } from '../net/peer-channel';
+import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
 import { ChannelListeners } from './channel-listeners';
 import { chunk, Reassembler } from './chunking';
 
@@ -60,10 +60,11 @@ export class SocketIoChannel implements PeerChannel {
   private readonly onChunk = (data: unknown) => {
     if (this.closed) return;
     const piece = toBytes(data);
-    if (piece === undefined) return this.close('bad chunk');
-    if (!this.spend(piece.length)) return this.close('rate limit');
+    if (piece === undefined) return this.close(PROTOCOL_VIOLATION + 'bad chunk');
+    // Every event costs at least 256 bytes of budget, whatever it carries.
+    if (!this.spend(Math.max(256, piece.length))) return this.close(PROTOCOL_VIOLATION + 'rate limit');
     const whole = this.reassembler.push(piece);
-    if (whole instanceof Error) return this.close('bad chunk');
+    if (whole instanceof Error) return this.close(PROTOCOL_VIOLATION + 'bad chunk');
     if (whole === undefined) return;
     this.listeners.deliver(whole);
   };

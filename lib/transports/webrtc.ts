@@ -4,7 +4,7 @@ import Peer from '@thaunknown/simple-peer/lite.js';
 import type { PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
-import type { PeerChannel } from '../net/peer-channel';
+import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
 import { ChannelListeners } from './channel-listeners';
 import { chunk, KEEPALIVE, Reassembler } from './chunking';
 
@@ -65,7 +65,7 @@ export class WebRtcChannel implements PeerChannel {
       const whole = this.reassembler.push(piece);
       if (whole instanceof Error) {
         log.warn('closing channel: bad chunk', { peer: this.remotePeerId, err: whole.message });
-        this.close('bad chunk');
+        this.close(PROTOCOL_VIOLATION + 'bad chunk');
         return;
       }
       if (whole === undefined) return;
@@ -129,8 +129,10 @@ export class WebRtcChannel implements PeerChannel {
 
   close(reason = 'closed'): void {
     if (this.closed) return;
-    this.peer.destroy();
+    // Hand what is queued (a goodbye) to the channel, and give it a moment to leave before tearing down.
+    this.drain();
     this.finish(reason);
+    setTimeout(() => this.peer.destroy(), 200);
   }
 
   private finish(reason: string): void {
