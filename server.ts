@@ -83,10 +83,12 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     log.info('shutting down', { signal });
+    setTimeout(() => process.exit(0), 5000).unref();
     io.close();
-    peer?.close();
-    httpServer.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3000).unref();
+    void (async () => {
+      await peer?.close();
+      httpServer.close(() => process.exit(0));
+    })();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

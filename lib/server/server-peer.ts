@@ -93,10 +93,12 @@ export class ServerPeer {
     socket.on('connect_error', (err) => this.log.debug('instance unreachable', { url, err: err.message }));
   }
 
-  close(): void {
+  /** Stops syncing, lets queued writes finish, then closes the database. */
+  async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const s of this.outbound) s.close();
     this.engine.close();
+    await this.engine.replica.settled();
     this.store.close();
   }
 }
