@@ -84,6 +84,11 @@ export class ServerPeer {
         if (res?.ok !== true || res.replica !== true) {
           this.log.warn('instance refused to replicate', { url, error: res?.error });
           channel.close('no replica there');
+          // It may still hold our previous connection ("peer id in use"): try again later.
+          setTimeout(() => {
+            socket.disconnect();
+            socket.connect();
+          }, 5_000 + Math.floor(Math.random() * 5_000));
           return;
         }
         this.engine.addChannel(channel);

@@ -77,15 +77,25 @@ export function attachSignalingHub(io: Server<ClientToServerEvents, ServerToClie
 
     socket.on('join', (msg, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
-      if (!allowed()) return;
+      if (!allowed()) {
+        reply({ ok: false, error: 'rate limited' });
+        return;
+      }
       const r = joinSchema.safeParse(msg);
       if (!r.success || socket.data.peerId !== undefined) {
         drop('bad join');
         reply({ ok: false, error: 'bad join' });
         return;
       }
+      // Peer IDs are public (samples hand them out), so a join never takes an ID over from a live socket:
+      // the holder keeps it until it disconnects. A client whose own old socket has not timed out yet
+      // is refused too, and retries.
       const existing = byPeer.get(r.data.peerId);
-      if (existing !== undefined && existing.id !== socket.id) existing.disconnect(true);
+      if (existing !== undefined && existing !== socket && existing.connected) {
+        drop('peer id in use');
+        reply({ ok: false, error: 'peer id in use' });
+        return;
+      }
       const role = r.data.role ?? 'browser';
       socket.data.peerId = r.data.peerId;
       socket.data.network = r.data.network;
@@ -99,7 +109,8 @@ export function attachSignalingHub(io: Server<ClientToServerEvents, ServerToClie
     });
 
     socket.on('sample', () => {
-      if (!allowed() || socket.data.peerId === undefined) return drop('sample before join');
+      if (!allowed()) return;
+      if (socket.data.peerId === undefined) return drop('sample before join');
       socket.emit('peers', sample(socket));
     });
 
