@@ -7,6 +7,19 @@ import { shortKey } from './format';
 
 type Mode = 'idle' | 'export' | 'import';
 
+function FormActions({ submitLabel, busy, onCancel }: { submitLabel: string; busy: boolean; onCancel: () => void }) {
+  return (
+    <div className="actions">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={busy}>
+        {submitLabel}
+      </button>
+    </div>
+  );
+}
+
 export function IdentityPanel() {
   const node = useNode();
   const [mode, setMode] = useState<Mode>('idle');
@@ -92,14 +105,7 @@ export function IdentityPanel() {
             Repeat passphrase
             <input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
           </label>
-          <div className="actions">
-            <button type="button" onClick={() => reset('idle')}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              Download
-            </button>
-          </div>
+          <FormActions submitLabel="Download" busy={busy} onCancel={() => reset('idle')} />
         </form>
       )}
       {mode === 'import' && (
@@ -113,14 +119,7 @@ export function IdentityPanel() {
             Passphrase
             <input type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
           </label>
-          <div className="actions">
-            <button type="button" onClick={() => reset('idle')}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              Import
-            </button>
-          </div>
+          <FormActions submitLabel="Import" busy={busy} onCancel={() => reset('idle')} />
         </form>
       )}
       {error !== undefined && (

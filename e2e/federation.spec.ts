@@ -14,7 +14,7 @@ import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '../lib
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from '../lib/protocol/messages';
 import { SocketIoChannel } from '../lib/transports/socketio';
 import { expect, test, type Peer } from './fixtures';
-import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, expectNoArticle, publish } from './helpers';
+import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, expectNoArticle, openPeerAt, publish } from './helpers';
 import { articleByTitle, connectedPeers, makeEntry, openApp, peerContextOptions, titleLink } from './support/app';
 import { HACKED_TITLE, buildChangeAttacks, loadEntry, newAttacker, type ChangeAttack } from './support/hostile-peer';
 import { findFreePort, startServer, type RunningServer } from './support/server';
@@ -61,15 +61,6 @@ function serverReplica(page: Page): Locator {
   return page.getByLabel('Server replica', { exact: true });
 }
 
-async function openPeerAt(browser: Browser, baseUrl: string, name: string, contexts: BrowserContext[]): Promise<Peer> {
-  const context = await browser.newContext(peerContextOptions());
-  contexts.push(context);
-  const page = await context.newPage();
-  const consoleErrors: string[] = [];
-  page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
-  await test.step(`open peer ${name} on ${baseUrl}`, () => openApp(page, baseUrl));
-  return { name, page, context, consoleErrors };
-}
 
 // ---- server logs ------------------------------------------------------------------------------
 

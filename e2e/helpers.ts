@@ -1,6 +1,6 @@
 // Assertions and multi-step UI actions shared by the specs. Every wait is on a condition (web-first
 // assertions, expect.poll); nothing sleeps for a fixed time.
-import type { Locator, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Locator, Page } from '@playwright/test';
 import { expect, test, type Peer } from './fixtures';
 import {
   ENTRY_FIELDS,
@@ -17,6 +17,8 @@ import {
   publishButton,
   readConnectedPeers,
   titleLink,
+  openApp,
+  peerContextOptions,
   waitForAppReady,
   type EntryInput,
 } from './support/app';
@@ -118,4 +120,15 @@ export async function deleteEntry(peer: Peer, title: string): Promise<void> {
 /** Reads `window[name]` in the page (undefined when unset). */
 export async function windowProperty(page: Page, name: string): Promise<unknown> {
   return page.evaluate((key) => (window as unknown as Record<string, unknown>)[key], name);
+}
+
+/** A peer on an arbitrary server (the openPeer fixture always uses the fixture's server). */
+export async function openPeerAt(browser: Browser, baseUrl: string, name: string, contexts: BrowserContext[]): Promise<Peer> {
+  const context = await browser.newContext(peerContextOptions());
+  contexts.push(context);
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
+  await test.step(`open peer ${name} on ${baseUrl}`, () => openApp(page, baseUrl));
+  return { name, page, context, consoleErrors };
 }

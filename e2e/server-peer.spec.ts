@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, TestInfo } from '@playwright/test';
 import { expect, test, type Peer } from './fixtures';
-import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, publish } from './helpers';
+import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, openPeerAt, publish } from './helpers';
 import { connectedPeers, makeEntry, openApp, peerContextOptions } from './support/app';
 import { findFreePort, startServer, type RunningServer } from './support/server';
 
@@ -114,16 +114,6 @@ async function withServerLogs<T>(testInfo: TestInfo, servers: () => RunningServe
   }
 }
 
-/** A peer on an arbitrary server (the openPeer fixture always uses the fixture's server). */
-async function openPeerAt(browser: Browser, baseUrl: string, name: string, contexts: BrowserContext[]): Promise<Peer> {
-  const context = await browser.newContext(peerContextOptions());
-  contexts.push(context);
-  const page = await context.newPage();
-  const consoleErrors: string[] = [];
-  page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
-  await test.step(`open peer ${name} on ${baseUrl}`, () => openApp(page, baseUrl));
-  return { name, page, context, consoleErrors };
-}
 
 // ---- tests ------------------------------------------------------------------------------------
 
