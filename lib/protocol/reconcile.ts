@@ -215,21 +215,16 @@ class Reply {
   }
 }
 
-export class ReconSide {
-  /** Items this side holds that the peer lacks, discovered so far. */
-  readonly have = new Set<string>();
-  /** Items the peer holds that this side lacks, discovered so far. */
-  readonly need = new Set<string>();
-
-  private readonly items: readonly string[];
+/**
+ * The sorted items and their prefix sums: everything a side needs that depends only on the local
+ * set. Building it hashes every item, so one index is shared by every session until the set changes.
+ */
+export class ReconIndex {
+  readonly items: readonly string[];
   /** prefix[(k * 4) .. (k * 4 + 4)) = sum of the item hashes of items[0, k), as LE uint32 limbs. */
-  private readonly prefix: Uint32Array;
-  private readonly branching: number;
-  private readonly listThreshold: number;
-  private readonly maxStrings: number;
-  private readonly maxBytes: number;
+  readonly prefix: Uint32Array;
 
-  constructor(sortedItems: readonly string[], options: ReconOptions = {}) {
+  constructor(sortedItems: readonly string[]) {
     const n = sortedItems.length;
     for (let i = 0; i < n; i++) {
       const item = sortedItems[i]!;
@@ -239,6 +234,32 @@ export class ReconSide {
       if (i > 0 && !(sortedItems[i - 1]! < item)) throw new TypeError(`reconcile: items not sorted and unique at ${i}`);
     }
     this.items = sortedItems.slice();
+    this.prefix = new Uint32Array((n + 1) * 4);
+    const h = new Uint32Array(4);
+    for (let i = 0; i < n; i++) {
+      itemHashLimbs(sortedItems[i]!, h, 0);
+      addLimbs(this.prefix, (i + 1) * 4, this.prefix, i * 4, h, 0);
+    }
+  }
+}
+
+export class ReconSide {
+  /** Items this side holds that the peer lacks, discovered so far. */
+  readonly have = new Set<string>();
+  /** Items the peer holds that this side lacks, discovered so far. */
+  readonly need = new Set<string>();
+
+  private readonly items: readonly string[];
+  private readonly prefix: Uint32Array;
+  private readonly branching: number;
+  private readonly listThreshold: number;
+  private readonly maxStrings: number;
+  private readonly maxBytes: number;
+
+  constructor(source: readonly string[] | ReconIndex, options: ReconOptions = {}) {
+    const index = source instanceof ReconIndex ? source : new ReconIndex(source);
+    this.items = index.items;
+    this.prefix = index.prefix;
     this.branching = Math.max(2, Math.floor(options.branching ?? DEFAULT_BRANCHING));
     this.listThreshold = Math.max(1, Math.floor(options.listThreshold ?? DEFAULT_LIST_THRESHOLD));
     // Floors that let the first answer of every reply (a full split, or a list of at least one
@@ -248,13 +269,6 @@ export class ReconSide {
       MESSAGE_OVERHEAD + TAIL_RESERVE + (this.branching + 2) * FP_RANGE_MAX,
       Math.floor(options.maxBytesPerMessage ?? DEFAULT_MAX_BYTES),
     );
-
-    this.prefix = new Uint32Array((n + 1) * 4);
-    const h = new Uint32Array(4);
-    for (let i = 0; i < n; i++) {
-      itemHashLimbs(sortedItems[i]!, h, 0);
-      addLimbs(this.prefix, (i + 1) * 4, this.prefix, i * 4, h, 0);
-    }
   }
 
   /** First message of the initiator: one fingerprint over everything. */

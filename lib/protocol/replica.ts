@@ -22,6 +22,7 @@ import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import type { ReplicaStore, StoredEntry } from '../net/replica-store';
 import { checkChange, DEFAULT_POLICY, type PolicyOptions, type RejectReason } from './change-policy';
+import { ReconIndex } from './reconcile';
 
 export interface ReplicaOptions {
   store: ReplicaStore;
@@ -54,6 +55,7 @@ export class Replica {
   private readonly policy: PolicyOptions;
   private readonly index = new Map<EntryId, string>();
   private sortedItems: string[] | undefined;
+  private reconCache: { items: string[]; index: ReconIndex } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
@@ -84,6 +86,13 @@ export class Replica {
       this.sortedItems = [...this.index].map(([id, d]) => `${id}:${d}`).sort();
     }
     return this.sortedItems;
+  }
+
+  /** The reconciliation index over items(), built once per version of the set and shared by sessions. */
+  reconIndex(): ReconIndex {
+    const items = this.items();
+    if (this.reconCache?.items !== items) this.reconCache = { items, index: new ReconIndex(items) };
+    return this.reconCache.index;
   }
 
   onViews(listener: Listener): () => void {

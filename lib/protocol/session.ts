@@ -79,7 +79,6 @@ export class SyncSession {
   private badAt = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** The items `recon` was built from (the replica returns the same array until they change). */
-  private reconItems: readonly string[] | undefined;
   private round = 0;
   private requested = new Set<EntryId>();
   private backlog: EntryId[] = [];
@@ -142,19 +141,12 @@ export class SyncSession {
   }
 
   /**
-   * A reconciliation side for a new round. Building one hashes every item we hold, so while our items
-   * are unchanged the last one is reused (a side keeps nothing between rounds but what it learnt):
-   * otherwise every tiny `recon` naming a new round would cost a pass over the whole replica.
+   * A reconciliation side for a new round. The index over our items (hashing every item) is built
+   * once per version of the set by the replica and shared by all sessions, so a tiny `recon` naming a
+   * new round costs no pass over the replica.
    */
   private freshRecon(): ReconSide {
-    const items = this.host.replica.items();
-    if (this.recon !== undefined && this.reconItems === items) {
-      this.recon.have.clear();
-      this.recon.need.clear();
-      return this.recon;
-    }
-    this.reconItems = items;
-    return new ReconSide(items, { maxItemsPerMessage: LIMITS.itemsPerMessage });
+    return new ReconSide(this.host.replica.reconIndex(), { maxItemsPerMessage: LIMITS.itemsPerMessage });
   }
 
   send(message: Message): void {
