@@ -49,8 +49,8 @@ const iceSchema = z.array(
 );
 
 /**
- * ICE_SERVERS is either JSON (`[{"urls":"turn:turn.example.org:3478","username":"u","credential":"p"}]`)
- * or a comma-separated list of stun:/turn: URLs.
+ * ICE_SERVERS is either JSON (a list of RTCIceServer objects: urls, username, credential) or a
+ * comma-separated list of STUN/TURN URLs. See the README for examples.
  */
 export function parseIceServers(raw: string): RTCIceServerConfig[] {
   const text = raw.trim();
