@@ -7,7 +7,7 @@
 // may open; and the DOM is inspected for what an injection leaves behind (on* attributes, script-like
 // elements, unsafe hrefs, attributes carrying a payload) regardless of whether it ran.
 import type { Page } from '@playwright/test';
-import { expect, test, type Peer } from './fixtures';
+import { expect, test, type OpenPeer, type Peer } from './fixtures';
 import { SYNC_TIMEOUT, expectArticleCount, expectConnectedPeers, publish, windowProperty } from './helpers';
 import {
   articleByTitle,
@@ -237,6 +237,17 @@ const lineOf = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}â
 
 // ---- tests ------------------------------------------------------------------------------------
 
+/** Two connected peers whose dialogs (there must be none) are recorded. */
+async function openConnectedPair(openPeer: OpenPeer, dialogs: string[]): Promise<[Peer, Peer]> {
+  const a = await openPeer('A');
+  const b = await openPeer('B');
+  watchDialogs(a.page, dialogs, 'A');
+  watchDialogs(b.page, dialogs, 'B');
+  await expectConnectedPeers(a, 1);
+  await expectConnectedPeers(b, 1);
+  return [a, b];
+}
+
 test('XSS payloads in titles, descriptions, links, display names and tags render as inert text on both peers', async ({
   openPeer,
   server,
@@ -262,12 +273,7 @@ test('XSS payloads in titles, descriptions, links, display names and tags render
     expect(new Set(posts.map((p) => p.entry.title)).size, 'titles are distinct').toBe(posts.length);
   });
 
-  const a = await openPeer('A');
-  const b = await openPeer('B');
-  watchDialogs(a.page, dialogs, 'A');
-  watchDialogs(b.page, dialogs, 'B');
-  await expectConnectedPeers(a, 1);
-  await expectConnectedPeers(b, 1);
+  const [a, b] = await openConnectedPair(openPeer, dialogs);
 
   await test.step(`A publishes ${posts.length} entries`, async () => {
     for (const post of posts) await publish(a, post.entry);
@@ -390,12 +396,7 @@ test('XSS payloads in titles, descriptions, links, display names and tags render
 
 test('javascript:, data: and vbscript: links are refused in every encoding and nothing is published', async ({ openPeer }) => {
   const dialogs: string[] = [];
-  const a = await openPeer('A');
-  const b = await openPeer('B');
-  watchDialogs(a.page, dialogs, 'A');
-  watchDialogs(b.page, dialogs, 'B');
-  await expectConnectedPeers(a, 1);
-  await expectConnectedPeers(b, 1);
+  const [a, b] = await openConnectedPair(openPeer, dialogs);
 
   const form = postForm(a.page);
   const link = field(form, 'link');
