@@ -19,6 +19,8 @@ const GOOD_FIELDS: EntryFields = {
   title: 'Sintel',
   description: 'An open movie.\nMade with Blender.',
   tags: ['film', 'blender', 'open-source', 'cc-by'],
+  siteName: '',
+  image: '',
 };
 
 function errorsOf(input: unknown): Partial<Record<FieldName, string>> {
@@ -127,7 +129,7 @@ describe('validateFields', () => {
 
   it('drops unknown keys', () => {
     const r = validateFields({ ...GOOD_FIELDS, extra: 1, id: 'x' });
-    expect(r.ok && Object.keys(r.fields).sort()).toEqual(['description', 'magnet', 'tags', 'title', 'url']);
+    expect(r.ok && Object.keys(r.fields).sort()).toEqual(['description', 'image', 'magnet', 'siteName', 'tags', 'title', 'url']);
   });
 
   it('refuses wrong types on exactly that field', () => {
@@ -155,7 +157,7 @@ describe('validateFields', () => {
     expect(r).toEqual({ ok: true, fields: GOOD_FIELDS });
     if (!r.ok) return;
     expect(Object.getPrototypeOf(r.fields)).toBe(Object.prototype);
-    expect(Object.keys(r.fields).sort()).toEqual(['description', 'magnet', 'tags', 'title', 'url']);
+    expect(Object.keys(r.fields).sort()).toEqual(['description', 'image', 'magnet', 'siteName', 'tags', 'title', 'url']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { LIMITS } from './limits';
 import { parseLink } from './link';
 import { parseMagnetUri } from './magnet';
+import { parseImageRef } from './preview-image';
 
 export interface EntryFields {
   url: string;
@@ -12,6 +13,10 @@ export interface EntryFields {
   title: string;
   description: string;
   tags: string[];
+  /** The preview's site name; empty or absent when there is none. */
+  siteName?: string;
+  /** The preview image as a formatted ImageRef (preview-image.ts); empty or absent when there is none. */
+  image?: string;
 }
 
 export type FieldName = keyof EntryFields;
@@ -23,6 +28,8 @@ export interface EntryDraft {
   title: string;
   description: string;
   tags: string;
+  siteName?: string;
+  image?: string;
 }
 
 const TAG = /^[\p{L}\p{N}][\p{L}\p{N}_.+-]*$/u;
@@ -75,6 +82,16 @@ export const entryFieldsSchema = z.object({
     )
     .max(LIMITS.tags, `At most ${LIMITS.tags} tags.`)
     .refine((tags) => new Set(tags).size === tags.length, 'Each tag only once.'),
+  siteName: z
+    .string()
+    .trim()
+    .max(LIMITS.siteNameChars, `The site name is longer than ${LIMITS.siteNameChars} characters.`)
+    .regex(NO_CONTROLS, 'The site name contains control characters.')
+    .default(''),
+  image: z
+    .string()
+    .refine((s) => s === '' || parseImageRef(s) !== undefined, 'The preview image is not valid.')
+    .default(''),
 });
 
 export type FieldErrors = Partial<Record<FieldName, string>>;
@@ -89,6 +106,8 @@ function normalise(fields: EntryFields): EntryFields {
     title: fields.title.trim(),
     description: fields.description.trim(),
     tags: fields.tags,
+    siteName: (fields.siteName ?? '').trim(),
+    image: fields.image ?? '',
   };
 }
 

@@ -10,6 +10,8 @@ export type PeerId = Brand<string, 'PeerId'>;
 export type ChangeHash = Brand<string, 'ChangeHash'>;
 /** An author's Ed25519 public key: 64 lowercase hex characters. */
 export type AuthorKey = Brand<string, 'AuthorKey'>;
+/** SHA-256 of a blob's bytes, 64 hex characters: the blob's address. */
+export type BlobHash = Brand<string, 'BlobHash'>;
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -17,6 +19,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export const isEntryId = (s: unknown): s is EntryId => typeof s === 'string' && HEX32.test(s);
 export const isPeerId = (s: unknown): s is PeerId => typeof s === 'string' && HEX32.test(s);
 export const isChangeHash = (s: unknown): s is ChangeHash => typeof s === 'string' && HEX64.test(s);
+export const isBlobHash = (s: unknown): s is BlobHash => typeof s === 'string' && HEX64.test(s);
 export const isAuthorKey = (s: unknown): s is AuthorKey => typeof s === 'string' && HEX64.test(s);
 
 export const ENTRY_ID_PATTERN = HEX32;

@@ -6,6 +6,13 @@ export const LIMITS = {
   descriptionChars: 2000,
   tagChars: 32,
   tags: 12,
+  siteNameChars: 100,
+  /** A preview image blob: small enough to travel in a handful of chunks and to keep for every entry. */
+  imageBytes: 64 * 1024,
+  /** Longest side of a preview image, in pixels. */
+  imageSide: 1200,
+  /** One chunk of a blob on the wire. */
+  blobChunkBytes: 16 * 1024,
   /** Whole encoded message (DESIGN: messages ≤ 256 KiB). */
   messageBytes: 256 * 1024,
   /** One Automerge change inside an envelope. */

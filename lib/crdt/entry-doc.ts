@@ -21,6 +21,10 @@ interface EntryDocShape {
   description: A.ImmutableString;
   /** Comma-joined (tags cannot contain commas), so a concurrent retag is last-writer-wins, not a list merge. */
   tags: A.ImmutableString;
+  /** Optional: entries made before previews existed lack siteName and image. */
+  siteName?: A.ImmutableString;
+  /** A formatted ImageRef, or empty. */
+  image?: A.ImmutableString;
   createdAt: number;
   updatedAt: number;
   deleted: boolean;
@@ -55,6 +59,8 @@ export function createEntry(fields: EntryFields, author: AuthorKey, actor: strin
     d.title = imm(fields.title);
     d.description = imm(fields.description);
     d.tags = imm(fields.tags.join(','));
+    d.siteName = imm(fields.siteName ?? '');
+    d.image = imm(fields.image ?? '');
     d.createdAt = now;
     d.updatedAt = now;
     d.deleted = false;
@@ -107,6 +113,8 @@ export function editEntry(id: EntryId, bytes: Uint8Array, patch: Partial<EntryFi
     if (patch.description !== undefined && d.description.val !== patch.description) d.description = imm(patch.description);
     const tags = patch.tags?.join(',');
     if (tags !== undefined && d.tags.val !== tags) d.tags = imm(tags);
+    if (patch.siteName !== undefined && d.siteName?.val !== patch.siteName) d.siteName = imm(patch.siteName);
+    if (patch.image !== undefined && d.image?.val !== patch.image) d.image = imm(patch.image);
     d.updatedAt = Math.max(now, d.updatedAt);
   });
 }
@@ -264,7 +272,20 @@ function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
   const base = { id, author, createdAt, updatedAt, heads, headsDigest: headsDigest(heads) };
   if (d.deleted === true) {
     // A tombstone keeps no content in the view: nothing deleted is shown, searched or served.
-    return { ...base, url: '', host: '', magnet: '', infohash: '', displayName: '', title: '', description: '', tags: [], deleted: true };
+    return {
+      ...base,
+      url: '',
+      host: '',
+      magnet: '',
+      infohash: '',
+      displayName: '',
+      title: '',
+      description: '',
+      tags: [],
+      siteName: '',
+      image: '',
+      deleted: true,
+    };
   }
   const tagsRaw = str(d.tags);
   const checked = validateFields({
@@ -273,6 +294,8 @@ function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
     title: str(d.title),
     description: str(d.description),
     tags: tagsRaw === undefined || tagsRaw === '' ? [] : tagsRaw.split(','),
+    siteName: str(d.siteName) ?? '',
+    image: str(d.image) ?? '',
   });
   if (!checked.ok) return undefined;
   const f = checked.fields;
@@ -289,6 +312,8 @@ function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
     title: f.title,
     description: f.description,
     tags: f.tags,
+    siteName: f.siteName ?? '',
+    image: f.image ?? '',
     deleted: false,
   };
 }

@@ -17,8 +17,11 @@ const STRING_LIMITS: Record<string, number> = {
   title: LIMITS.titleChars * 4,
   description: LIMITS.descriptionChars * 4,
   tags: (LIMITS.tagChars + 1) * LIMITS.tags * 4,
+  siteName: LIMITS.siteNameChars * 4,
+  image: 128,
 };
 const SET_ONCE = new Set(['schema', 'author', 'createdAt']);
+// siteName and image came later than the rest and are optional, so entries made before them stay valid.
 const CREATION_KEYS = ['schema', 'author', 'url', 'magnet', 'title', 'description', 'tags', 'createdAt', 'updatedAt', 'deleted'];
 const MAX_OPS = 32;
 

@@ -13,6 +13,10 @@ export interface EntryView {
   title: string;
   description: string;
   tags: string[];
+  /** The preview's site name, or empty. */
+  siteName: string;
+  /** The preview image as a formatted ImageRef (core/preview-image.ts), or empty. */
+  image: string;
   /** Milliseconds since the epoch, as stated by the author. */
   createdAt: number;
   updatedAt: number;

@@ -3,7 +3,7 @@
 // See PROTOCOL.md for the exchange itself.
 import { z } from 'zod';
 import { ProtocolError } from '../core/errors';
-import { CHANGE_HASH_PATTERN, ENTRY_ID_PATTERN, type ChangeHash, type EntryId, type PeerId } from '../core/ids';
+import { CHANGE_HASH_PATTERN, ENTRY_ID_PATTERN, type BlobHash, type ChangeHash, type EntryId, type PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { SignedChange } from '../crdt/envelope';
 import { decodeFrame, encodeFrame } from './codec';
@@ -25,6 +25,12 @@ export type Message =
   | { type: 'heads'; entries: Array<{ id: EntryId; heads: ChangeHash[] }> }
   /** Signed changes: a reply to `heads`, or gossip of new changes. */
   | { type: 'changes'; entries: Array<{ id: EntryId; changes: SignedChange[] }> }
+  /** "Send me these preview images" (blob-exchange.ts). */
+  | { type: 'blob-want'; hashes: BlobHash[] }
+  /** "I will not send this one": not held, or the asker is over its budget for now. */
+  | { type: 'blob-none'; hash: BlobHash; reason: 'missing' | 'busy' }
+  /** One chunk of a blob; `size` is the whole blob's, `count` its number of chunks. */
+  | { type: 'blob-chunk'; hash: BlobHash; index: number; count: number; size: number; data: Uint8Array }
   /** Sent before closing on a fatal problem, so the other side can log why. */
   | { type: 'goodbye'; reason: string };
 
@@ -55,6 +61,19 @@ const changesHeaderSchema = z.object({
     .max(LIMITS.itemsPerMessage),
 });
 const goodbyeSchema = z.object({ type: z.literal('goodbye'), reason: z.string().max(200) });
+const blobHash = z.string().regex(/^[0-9a-f]{64}$/);
+const MAX_CHUNKS = Math.ceil(LIMITS.imageBytes / LIMITS.blobChunkBytes);
+const blobWantSchema = z.object({ type: z.literal('blob-want'), hashes: z.array(blobHash).min(1).max(16) });
+const blobNoneSchema = z.object({ type: z.literal('blob-none'), hash: blobHash, reason: z.enum(['missing', 'busy']) });
+const blobChunkSchema = z
+  .object({
+    type: z.literal('blob-chunk'),
+    hash: blobHash,
+    index: z.number().int().min(0).max(MAX_CHUNKS - 1),
+    count: z.number().int().min(1).max(MAX_CHUNKS),
+    size: z.number().int().min(1).max(LIMITS.imageBytes),
+  })
+  .refine((m) => m.index < m.count);
 
 export function encodeMessage(msg: Message): Uint8Array {
   if (msg.type === 'changes') {
@@ -64,6 +83,10 @@ export function encodeMessage(msg: Message): Uint8Array {
       return { id: e.id, n: e.changes.length };
     });
     return encodeFrame({ type: 'changes', entries }, blobs);
+  }
+  if (msg.type === 'blob-chunk') {
+    const { data, ...header } = msg;
+    return encodeFrame(header, [data]);
   }
   return encodeFrame(msg);
 }
@@ -112,6 +135,22 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
         for (const c of e.changes) if (c.change.length > LIMITS.changeBytes || c.sig.length !== 64) return bad('bad-change-size');
       }
       return { ok: true, message: { type: 'changes', entries } };
+    }
+    case 'blob-want': {
+      const r = blobWantSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-blob-want');
+      return { ok: true, message: { type: 'blob-want', hashes: r.data.hashes as BlobHash[] } };
+    }
+    case 'blob-none': {
+      const r = blobNoneSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-blob-none');
+      return { ok: true, message: { ...r.data, hash: r.data.hash as BlobHash } };
+    }
+    case 'blob-chunk': {
+      const r = blobChunkSchema.safeParse(header);
+      const data = blobs[0];
+      if (!r.success || blobs.length !== 1 || data === undefined || data.length === 0 || data.length > LIMITS.blobChunkBytes) return bad('bad-blob-chunk');
+      return { ok: true, message: { ...r.data, hash: r.data.hash as BlobHash, data } };
     }
     case 'goodbye': {
       const r = goodbyeSchema.safeParse(header);

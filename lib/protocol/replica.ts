@@ -44,6 +44,8 @@ export interface ApplyOutcome {
   incomplete: EntryId[];
   /** Changes we already held. */
   duplicates: number;
+  /** The views of the entries written. */
+  views: EntryView[];
 }
 
 type Listener = (views: EntryView[]) => void;
@@ -173,7 +175,7 @@ export class Replica {
   }
 
   private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
-    const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0 };
+    const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0, views: [] };
     const byId = new Map<EntryId, SignedChange[]>();
     for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
     const docs = await this.store.getDocs([...byId.keys()]);
@@ -228,6 +230,7 @@ export class Replica {
       outcome.accepted.push({ id, changes: accepted });
     }
     await this.write(writes);
+    outcome.views = writes.map((w) => w.view);
     return outcome;
   }
 

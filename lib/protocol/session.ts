@@ -7,6 +7,7 @@ import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { BLOB_CAPABILITY, type BlobExchange } from './blob-exchange';
 import { ReconSide } from './reconcile';
 import { Replica, type IncomingEntry } from './replica';
 
@@ -32,6 +33,8 @@ export interface SessionHost {
   sessionReady(session: SyncSession): void;
   sessionClosed(session: SyncSession): void;
   isBanned?(peerId: PeerId): boolean;
+  /** Preview image exchange; a host without one answers every want with `blob-none`. */
+  readonly blobs?: BlobExchange;
 }
 
 const TOO_MANY_BAD = 'too many bad messages';
@@ -63,6 +66,8 @@ export class SyncSession {
   /** Why the session ended, once it has. */
   closeReason: string | undefined;
   remotePeerId: PeerId | undefined;
+  /** What the peer said it supports, in its hello. */
+  private remoteCapabilities: readonly string[] = [];
   readonly stats: SessionStats = {
     messagesIn: 0,
     messagesOut: 0,
@@ -122,8 +127,12 @@ export class SyncSession {
       protocol: PROTOCOL_VERSION,
       peerId: this.host.peerId,
       network: this.host.network,
-      capabilities: ['recon-1'],
+      capabilities: this.host.blobs === undefined ? ['recon-1'] : ['recon-1', BLOB_CAPABILITY],
     });
+  }
+
+  hasCapability(name: string): boolean {
+    return this.remoteCapabilities.includes(name);
   }
 
   /** The side with the smaller peer ID drives reconciliation, so exactly one side initiates. */
@@ -296,6 +305,7 @@ export class SyncSession {
       if (this.channel.remotePeerId !== undefined && this.channel.remotePeerId !== msg.peerId) return this.close('peer ID mismatch');
       if (this.host.isBanned?.(msg.peerId) === true) return this.close('banned');
       this.remotePeerId = msg.peerId;
+      this.remoteCapabilities = msg.capabilities;
       this.state = 'ready';
       clearTimeout(this.handshakeTimer);
       this.host.sessionReady(this);
@@ -347,6 +357,13 @@ export class SyncSession {
         await this.pump();
         return;
       }
+      case 'blob-want':
+      case 'blob-none':
+      case 'blob-chunk':
+        if (this.host.blobs !== undefined) return this.host.blobs.receive(this, msg);
+        if (msg.type === 'blob-want') for (const hash of msg.hashes) this.send({ type: 'blob-none', hash, reason: 'missing' });
+        else if (msg.type === 'blob-chunk') this.misbehaved('unsolicited-blob');
+        return;
       case 'goodbye':
         this.log.info('peer said goodbye', { peer: this.remotePeerId, reason: msg.reason });
         this.channel.close('goodbye');

@@ -3,7 +3,10 @@
 // crosses the mesh hop by hop; reconciliation on connect (and periodically) catches up what pushes
 // missed. It knows nothing of WebRTC, sockets or storage engines.
 import type { EntryFields } from '../core/entry-fields';
-import type { EntryId, PeerId } from '../core/ids';
+import type { BlobHash, EntryId, PeerId } from '../core/ids';
+import { parseImageRef, type ImageRef } from '../core/preview-image';
+import type { BlobStore } from '../net/blob-store';
+import { BlobExchange } from './blob-exchange';
 import { silentLogger, type Logger } from '../core/logger';
 import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
 import type { Signer } from '../crdt/envelope';
@@ -21,6 +24,12 @@ export interface SyncEngineOptions {
   /** How many change hashes to remember for deduplication. */
   seenLimit?: number;
   now?: () => number;
+  /** Where preview images are kept; without it the engine neither serves nor fetches them. */
+  blobs?: BlobStore;
+  /** Fetch the image of every entry received, from its sender first (an instance keeps them all). */
+  eagerBlobs?: boolean;
+  /** Whether a held blob may be handed to peers (an instance serves only images of live entries). */
+  canServeBlob?: (hash: BlobHash) => boolean | Promise<boolean>;
 }
 
 export interface PeerSummary {
@@ -54,6 +63,8 @@ export class SyncEngine implements SessionHost {
   private readonly now: () => number;
   /** Bumped whenever work finishes, so whenIdle can tell whether more work was queued meanwhile. */
   private settledCount = 0;
+  readonly blobs: BlobExchange | undefined;
+  private readonly eagerBlobs: boolean;
 
   constructor(options: SyncEngineOptions) {
     this.replica = options.replica;
@@ -62,6 +73,11 @@ export class SyncEngine implements SessionHost {
     this.log = (options.logger ?? silentLogger).child(`sync:${options.peerId.slice(0, 8)}`);
     this.seenLimit = options.seenLimit ?? 50_000;
     this.now = options.now ?? Date.now;
+    this.blobs =
+      options.blobs === undefined
+        ? undefined
+        : new BlobExchange({ store: options.blobs, log: this.log.child('blobs'), now: this.now, canServe: options.canServeBlob });
+    this.eagerBlobs = options.eagerBlobs ?? false;
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());
   }
@@ -120,6 +136,18 @@ export class SyncEngine implements SessionHost {
     }
   }
 
+  /**
+   * Makes sure a preview image is held, fetching it from peers when it is not (`first` is asked
+   * before the others). Resolves false when no peer could provide it.
+   */
+  fetchBlob(ref: ImageRef, first?: SyncSession): Promise<boolean> {
+    if (this.blobs === undefined) return Promise.resolve(false);
+    return this.blobs.fetch(ref, () => {
+      const ready = this.readyPeers();
+      return first === undefined ? ready : [first, ...ready.filter((s) => s !== first)];
+    });
+  }
+
   reconcileAll(): void {
     for (const s of this.readyPeers()) s.reconcile();
   }
@@ -166,6 +194,7 @@ export class SyncEngine implements SessionHost {
 
   sessionClosed(session: SyncSession): void {
     this.sessions.delete(session);
+    this.blobs?.sessionClosed(session);
     this.history.unshift(summarize(session));
     if (this.history.length > HISTORY) this.history.length = HISTORY;
     const peer = session.remotePeerId ?? session.channel.remotePeerId;
@@ -199,6 +228,7 @@ export class SyncEngine implements SessionHost {
         this.log.warn('rejected changes', { peer: from.remotePeerId, reasons: outcome.rejected.map((r) => r.reason) });
       }
       this.broadcast(outcome.accepted, from);
+      if (this.eagerBlobs) this.fetchImagesOf(outcome.views, from);
       if (outcome.incomplete.length > 0) {
         for (const id of outcome.incomplete) from.forgetRequest(id);
         await from.requestMissing(outcome.incomplete);
@@ -207,6 +237,14 @@ export class SyncEngine implements SessionHost {
       this.settledCount++;
       this.pending--;
       this.emit('activity');
+    }
+  }
+
+  /** Not awaited: an image arrives after its entry, and a missing one never holds the entry back. */
+  private fetchImagesOf(views: readonly EntryView[], from: SyncSession): void {
+    for (const v of views) {
+      const ref = v.deleted || v.image === '' ? undefined : parseImageRef(v.image);
+      if (ref !== undefined) void this.fetchBlob(ref, from);
     }
   }
 

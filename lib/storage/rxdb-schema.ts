@@ -1,6 +1,6 @@
 // RxDB collections of the browser replica: materialised views (what the UI queries), saved Automerge
-// documents with their signatures (what sync merges), and small settings (the identity). Three
-// collections, well under RxDB's open-collection cap.
+// documents with their signatures (what sync merges), preview image blobs, and small settings (the
+// identity). Four collections, well under RxDB's open-collection cap.
 import type { RxJsonSchema } from 'rxdb/plugins/core';
 
 export interface EntryViewDoc {
@@ -14,6 +14,8 @@ export interface EntryViewDoc {
   title: string;
   description: string;
   tags: string[];
+  siteName: string;
+  image: string;
   createdAt: number;
   updatedAt: number;
   deleted: boolean;
@@ -29,13 +31,24 @@ export interface EntryDocDoc {
   sigs: string;
 }
 
+export interface BlobDoc {
+  /** SHA-256 of the bytes, hex. */
+  hash: string;
+  type: string;
+  size: number;
+  /** The bytes, base64. */
+  data: string;
+  addedAt: number;
+}
+
 export interface SettingDoc {
   key: string;
   value: Record<string, unknown>;
 }
 
 export const entryViewSchema: RxJsonSchema<EntryViewDoc> = {
-  version: 0,
+  // 1: siteName and image (previews).
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -49,6 +62,8 @@ export const entryViewSchema: RxJsonSchema<EntryViewDoc> = {
     title: { type: 'string' },
     description: { type: 'string' },
     tags: { type: 'array', items: { type: 'string' } },
+    siteName: { type: 'string' },
+    image: { type: 'string' },
     // Indexed numbers need bounds in RxDB; Dexie needs indexed fields to be required.
     createdAt: { type: 'number', minimum: 0, maximum: 1e15, multipleOf: 1 },
     updatedAt: { type: 'number' },
@@ -58,6 +73,25 @@ export const entryViewSchema: RxJsonSchema<EntryViewDoc> = {
   },
   required: ['id', 'author', 'createdAt', 'deleted', 'headsDigest'],
   indexes: ['createdAt'],
+};
+
+/** Views stored before previews existed gain empty preview fields. */
+export const entryViewMigrations = {
+  1: (doc: Omit<EntryViewDoc, 'siteName' | 'image'>): EntryViewDoc => ({ ...doc, siteName: '', image: '' }),
+};
+
+export const blobSchema: RxJsonSchema<BlobDoc> = {
+  version: 0,
+  primaryKey: 'hash',
+  type: 'object',
+  properties: {
+    hash: { type: 'string', maxLength: 64 },
+    type: { type: 'string' },
+    size: { type: 'number' },
+    data: { type: 'string' },
+    addedAt: { type: 'number' },
+  },
+  required: ['hash', 'type', 'size', 'data', 'addedAt'],
 };
 
 export const entryDocSchema: RxJsonSchema<EntryDocDoc> = {

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes';
 import type { EntryFields } from '../core/entry-fields';
-import type { EntryId } from '../core/ids';
+import type { BlobHash, EntryId } from '../core/ids';
 import { createEntry, deleteEntry, editEntry } from '../crdt/entry-doc';
 import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envelope';
 import type { StoredEntry } from '../net/replica-store';
 import { seededRng } from '../testing/rng';
+import { SqlBlobStore } from './sql-blob-store';
 import { DELETE_FTS_BY_ROWID, DELETE_TAG, SqlReplicaStore, ftsQuery } from './sql-store';
 
 const T0 = 1_700_000_000_000;
@@ -339,5 +340,58 @@ describe('SqlReplicaStore writes', () => {
     expect(ids(store, { q: 'migrated' })).toEqual([b.id]);
     expect(ids(store, { tag: 'old' })).toEqual([]);
     expect(ftsRowsFor(store, a.id)).toBe(1);
+  });
+
+  it('brings a file from before previews up to date: existing entries have none', async () => {
+    const file = tempFile();
+    const first = new SqlReplicaStore(file);
+    const a = make(T0, { title: 'Entry from before previews' });
+    await first.putEntries([a]);
+    first.db.exec('DROP INDEX entries_image; ALTER TABLE entries DROP COLUMN site_name; ALTER TABLE entries DROP COLUMN image; DROP TABLE blobs;');
+    first.close();
+
+    const store = new SqlReplicaStore(file);
+    cleanups.unshift(() => store.close());
+    expect(store.getView(a.id)).toMatchObject({ title: 'Entry from before previews', siteName: '', image: '' });
+    const b = make(T0 + 1, { siteName: 'Example', image: IMAGE_REF });
+    await store.putEntries([b]);
+    expect(store.getView(b.id)).toMatchObject({ siteName: 'Example', image: IMAGE_REF });
+  });
+});
+
+const IMAGE_HASH = 'ab'.repeat(32);
+const IMAGE_REF = `${IMAGE_HASH} image/webp 120x80 5000`;
+
+describe('SqlReplicaStore preview images', () => {
+  it('serves an image only while a live entry names it, and drops it with the last such entry', async () => {
+    const store = memoryStore();
+    const blobs = new SqlBlobStore(store.db);
+    await blobs.put({ hash: IMAGE_HASH as BlobHash, type: 'image/webp', bytes: new Uint8Array([1, 2, 3]) });
+    expect(store.isImageLive(IMAGE_HASH), 'no entry names it yet').toBe(false);
+    expect(store.missingImages()).toEqual([]);
+
+    const a = make(T0, { image: IMAGE_REF });
+    const b = make(T0 + 1, { image: IMAGE_REF });
+    await store.putEntries([a, b]);
+    expect(store.isImageLive(IMAGE_HASH)).toBe(true);
+    expect(blobs.getSync(IMAGE_HASH as BlobHash)?.bytes).toEqual(new Uint8Array([1, 2, 3]));
+
+    await store.putEntries([tombstone(a, T0 + 5)]);
+    expect(store.dropUnreferencedBlobs(), 'b still names it').toBe(0);
+    expect(store.isImageLive(IMAGE_HASH)).toBe(true);
+
+    await store.putEntries([edit(b, { image: '' }, T0 + 6)]);
+    expect(store.isImageLive(IMAGE_HASH), 'no live entry names it').toBe(false);
+    expect(store.dropUnreferencedBlobs()).toBe(1);
+    expect(await blobs.has(IMAGE_HASH as BlobHash)).toBe(false);
+  });
+
+  it('lists live entries whose image is not held yet', async () => {
+    const store = memoryStore();
+    const blobs = new SqlBlobStore(store.db);
+    await store.putEntries([make(T0, { image: IMAGE_REF }), make(T0 + 1)]);
+    expect(store.missingImages()).toEqual([IMAGE_REF]);
+    await blobs.put({ hash: IMAGE_HASH as BlobHash, type: 'image/webp', bytes: new Uint8Array([1]) });
+    expect(store.missingImages()).toEqual([]);
   });
 });

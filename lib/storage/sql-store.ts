@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS entries (
   deleted INTEGER NOT NULL,
   heads TEXT NOT NULL,
   heads_digest TEXT NOT NULL,
+  site_name TEXT NOT NULL DEFAULT '',
+  image TEXT NOT NULL DEFAULT '',
   doc BLOB NOT NULL,
   sigs BLOB NOT NULL,
   fts_rowid INTEGER
@@ -41,12 +43,17 @@ CREATE TABLE IF NOT EXISTS entries (
 -- this index and never reads the (large) rows it skips.
 CREATE INDEX IF NOT EXISTS entries_list ON entries (deleted, created_at DESC, id DESC, fts_rowid);
 CREATE INDEX IF NOT EXISTS entries_infohash ON entries (infohash);
+-- Which live entries name an image (its hash is the reference's first 64 characters).
+CREATE INDEX IF NOT EXISTS entries_image ON entries (substr(image, 1, 64)) WHERE image != '';
 CREATE TABLE IF NOT EXISTS entry_tags (tag TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tag, id)) WITHOUT ROWID;
 -- prefix = '2 3': prefix indexes for the short search terms (ftsQuery matches 2+ character terms as
 -- prefixes); at 50,000 entries they make the FTS tables 60% larger and a write 10–20% slower, and
 -- a query of eight 2-character prefixes four times faster (20 ms to 4.5 ms).
 CREATE VIRTUAL TABLE IF NOT EXISTS entries_fts USING fts5(id UNINDEXED, title, description, tags, url, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Preview images, content-addressed (SHA-256 of bytes); kept with the replica so a backup of the data
+-- directory holds every image its entries name.
+CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, type TEXT NOT NULL, bytes BLOB NOT NULL, added_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /** The write path's deletes, by key; exported so a test can check their query plans. */
@@ -82,9 +89,12 @@ interface Row {
   deleted: number;
   heads: string;
   heads_digest: string;
+  site_name: string;
+  image: string;
 }
 
-const VIEW_COLUMNS = 'id, author, url, host, magnet, infohash, display_name, title, description, tags, created_at, updated_at, deleted, heads, heads_digest';
+const VIEW_COLUMNS =
+  'id, author, url, host, magnet, infohash, display_name, title, description, tags, created_at, updated_at, deleted, heads, heads_digest, site_name, image';
 
 function toView(r: Row): EntryView {
   return {
@@ -98,6 +108,8 @@ function toView(r: Row): EntryView {
     title: r.title,
     description: r.description,
     tags: JSON.parse(r.tags) as string[],
+    siteName: r.site_name,
+    image: r.image,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     deleted: r.deleted === 1,
@@ -145,6 +157,7 @@ export class SqlReplicaStore implements ReplicaStore {
   private readonly insertTag: Database.Statement;
   private readonly getDocStmt: Database.Statement;
   private readonly getViewStmt: Database.Statement;
+  private readonly imageLiveStmt: Database.Statement;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -154,11 +167,11 @@ export class SqlReplicaStore implements ReplicaStore {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.upsert = this.db.prepare(`INSERT INTO entries (${VIEW_COLUMNS}, doc, sigs, fts_rowid)
-      VALUES (@id, @author, @url, @host, @magnet, @infohash, @display_name, @title, @description, @tags, @created_at, @updated_at, @deleted, @heads, @heads_digest, @doc, @sigs, @fts_rowid)
+      VALUES (@id, @author, @url, @host, @magnet, @infohash, @display_name, @title, @description, @tags, @created_at, @updated_at, @deleted, @heads, @heads_digest, @site_name, @image, @doc, @sigs, @fts_rowid)
       ON CONFLICT(id) DO UPDATE SET author=excluded.author, url=excluded.url, host=excluded.host, magnet=excluded.magnet,
         infohash=excluded.infohash, display_name=excluded.display_name, title=excluded.title, description=excluded.description,
         tags=excluded.tags, created_at=excluded.created_at, updated_at=excluded.updated_at, deleted=excluded.deleted,
-        heads=excluded.heads, heads_digest=excluded.heads_digest, doc=excluded.doc, sigs=excluded.sigs, fts_rowid=excluded.fts_rowid`);
+        heads=excluded.heads, heads_digest=excluded.heads_digest, site_name=excluded.site_name, image=excluded.image, doc=excluded.doc, sigs=excluded.sigs, fts_rowid=excluded.fts_rowid`);
     this.previousStmt = this.db.prepare('SELECT deleted, tags, fts_rowid FROM entries WHERE id = ?');
     this.deleteFtsByRowid = this.db.prepare(DELETE_FTS_BY_ROWID);
     this.deleteFtsById = this.db.prepare('DELETE FROM entries_fts WHERE id = ?');
@@ -167,15 +180,21 @@ export class SqlReplicaStore implements ReplicaStore {
     this.insertTag = this.db.prepare('INSERT OR IGNORE INTO entry_tags (tag, id) VALUES (?, ?)');
     this.getDocStmt = this.db.prepare('SELECT doc, sigs FROM entries WHERE id = ?');
     this.getViewStmt = this.db.prepare(`SELECT ${VIEW_COLUMNS} FROM entries WHERE id = ?`);
+    this.imageLiveStmt = this.db.prepare("SELECT 1 FROM entries WHERE substr(image, 1, 64) = ? AND image != '' AND deleted = 0 LIMIT 1");
   }
 
-  /** Creates the schema; brings a file from before fts_rowid up to date (one pass over the FTS index). */
+  /**
+   * Creates the schema; brings a file from before fts_rowid up to date (one pass over the FTS index)
+   * and one from before previews (two columns, empty for existing entries).
+   */
   private migrate(): void {
     const hasEntries = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").get() !== undefined;
     const columns = hasEntries ? (this.db.prepare('PRAGMA table_info(entries)').all() as Array<{ name: string }>) : [];
     const old = hasEntries && !columns.some((c) => c.name === 'fts_rowid');
+    const noPreview = hasEntries && !columns.some((c) => c.name === 'site_name');
     this.db.transaction(() => {
       if (old) this.db.exec('ALTER TABLE entries ADD COLUMN fts_rowid INTEGER; DROP INDEX IF EXISTS entries_feed;');
+      if (noPreview) this.db.exec("ALTER TABLE entries ADD COLUMN site_name TEXT NOT NULL DEFAULT ''; ALTER TABLE entries ADD COLUMN image TEXT NOT NULL DEFAULT '';");
       this.db.exec(SCHEMA);
       if (!old) return;
       const set = this.db.prepare('UPDATE entries SET fts_rowid = ? WHERE id = ?');
@@ -233,6 +252,8 @@ export class SqlReplicaStore implements ReplicaStore {
           deleted: v.deleted ? 1 : 0,
           heads: JSON.stringify(v.heads),
           heads_digest: v.headsDigest,
+          site_name: v.siteName,
+          image: v.image,
           doc: Buffer.from(bytes),
           sigs: Buffer.from(sigs),
           fts_rowid: ftsRowid,
@@ -283,6 +304,30 @@ export class SqlReplicaStore implements ReplicaStore {
     const page = rows.slice(0, limit).map(toView);
     const last = page.at(-1);
     return { entries: page, nextCursor: rows.length > limit && last !== undefined ? `${last.createdAt}:${last.id}` : undefined };
+  }
+
+  // ---- preview images ----
+
+  /** True when a live entry names the image: only those are served, so a deleted entry's image goes too. */
+  isImageLive(hash: string): boolean {
+    return this.imageLiveStmt.get(hash) !== undefined;
+  }
+
+  /** References of live entries' images that are not in the blob table yet. */
+  missingImages(limit = 100): string[] {
+    const rows = this.db
+      .prepare(
+        "SELECT image FROM entries WHERE deleted = 0 AND image != '' AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.hash = substr(entries.image, 1, 64)) LIMIT ?",
+      )
+      .all(limit) as Array<{ image: string }>;
+    return rows.map((r) => r.image);
+  }
+
+  /** Deletes blobs no live entry names (a deleted entry's image, an edit's replaced one). */
+  dropUnreferencedBlobs(): number {
+    return this.db
+      .prepare("DELETE FROM blobs WHERE hash NOT IN (SELECT substr(image, 1, 64) FROM entries WHERE image != '' AND deleted = 0)")
+      .run().changes;
   }
 
   close(): void {

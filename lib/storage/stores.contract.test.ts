@@ -8,7 +8,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { MemoryStore } from '../testing/memory-store';
 import { replicaStoreContract } from '../testing/replica-store-contract';
 import { RxdbReplicaStore } from './rxdb-store';
-import { entryDocSchema, entryViewSchema } from './rxdb-schema';
+import { lodestoneCollections } from './rxdb-collections';
 import { SqlReplicaStore } from './sql-store';
 
 replicaStoreContract('memory', async () => ({ store: new MemoryStore(), close: async () => {} }));
@@ -36,7 +36,7 @@ replicaStoreContract('rxdb + dexie (browser)', async () => {
   const name = `contract${Date.now()}${dbCounter++}`;
   const open = async () => {
     const db = await createRxDatabase({ name, storage: getRxStorageDexie(), multiInstance: false });
-    const cols = await db.addCollections({ entries: { schema: entryViewSchema }, docs: { schema: entryDocSchema } });
+    const cols = await db.addCollections({ entries: lodestoneCollections.entries, docs: lodestoneCollections.docs });
     return { db, store: new RxdbReplicaStore(cols.entries, cols.docs) };
   };
   let current = await open();

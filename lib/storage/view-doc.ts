@@ -14,6 +14,8 @@ export function toViewDoc(v: EntryView): EntryViewDoc {
     title: v.title,
     description: v.description,
     tags: [...v.tags],
+    siteName: v.siteName,
+    image: v.image,
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
     deleted: v.deleted,

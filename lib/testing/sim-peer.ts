@@ -5,25 +5,40 @@ import type { PeerId } from '../core/ids';
 import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envelope';
 import { Replica } from '../protocol/replica';
 import { SyncEngine } from '../protocol/sync-engine';
+import { MemoryBlobStore } from './memory-blob-store';
 import { MemoryStore } from './memory-store';
 import type { Rng } from './rng';
 
 export interface SimPeer {
   name: string;
   store: MemoryStore;
+  blobs: MemoryBlobStore;
   replica: Replica;
   engine: SyncEngine;
   signer: Signer;
 }
 
-export async function createSimPeer(name: string, rng: Rng, clock: () => number, network = 'test'): Promise<SimPeer> {
+export interface SimPeerOptions {
+  /** Keep, serve and fetch preview images (off by default: most simulations do not need them). */
+  blobs?: boolean;
+  eagerBlobs?: boolean;
+}
+
+export async function createSimPeer(name: string, rng: Rng, clock: () => number, network = 'test', options: SimPeerOptions = {}): Promise<SimPeer> {
   const store = new MemoryStore();
+  const blobs = new MemoryBlobStore();
   const replica = new Replica({ store, now: clock });
   await replica.open();
   const peerId = toHex(rng.bytes(16)) as PeerId;
-  const engine = new SyncEngine({ replica, peerId, network });
+  const engine = new SyncEngine({
+    replica,
+    peerId,
+    network,
+    blobs: options.blobs === true || options.eagerBlobs === true ? blobs : undefined,
+    eagerBlobs: options.eagerBlobs,
+  });
   const signer = await signerFromIdentity(await identityFromSeed(rng.bytes(32)), toHex(rng.bytes(8)));
-  return { name, store, replica, engine, signer };
+  return { name, store, blobs, replica, engine, signer };
 }
 
 /** Lets pending promise chains (sessions, replica queues, crypto) run. */
