@@ -10,7 +10,8 @@ export function contentSecurityPolicy(nonce: string, dev: boolean): string {
     // React and Next set no inline scripts without the nonce; inline styles cannot run code.
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' blob: data:",
-    "connect-src 'self'",
+    // blob: only reaches object URLs this page made itself (its own preview images).
+    "connect-src 'self' blob:",
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",

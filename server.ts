@@ -8,7 +8,9 @@ import next from 'next';
 import { Server } from 'socket.io';
 import { loadConfig } from './lib/server/config';
 import { createServerLogger } from './lib/server/logger';
-import { setServerRuntime } from './lib/server/runtime';
+import { CLIENT_ADDRESS_HEADER, setServerRuntime } from './lib/server/runtime';
+import { createUnfurler } from './lib/server/unfurl';
+import { UnfurlService } from './lib/server/unfurl-service';
 import { ServerPeer } from './lib/server/server-peer';
 import { attachSignalingHub } from './lib/server/signaling-hub';
 import type { ClientToServerEvents, ServerToClientEvents } from './lib/net/signaling-events';
@@ -26,11 +28,16 @@ async function main(): Promise<void> {
       ? await ServerPeer.start({ dataDir: resolve(config.DATA_DIR), network: config.NETWORK, peers: config.peers, logger: log })
       : undefined;
 
+  const allowLoopback = config.UNFURL_ALLOW_LOOPBACK === '1';
+  if (allowLoopback) log.warn('UNFURL_ALLOW_LOOPBACK=1: link previews may fetch from this machine (tests only)');
+
   const httpServer = createServer();
   const app = next({ dev, dir, hostname: config.HOST, port: config.PORT, httpServer });
   await app.prepare();
   const handle = app.getRequestHandler();
   httpServer.on('request', (req, res) => {
+    // The unfurl rate limit is per client: name the client by its socket, never by what it claims.
+    req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? 'unknown';
     // A deleted entry's permalink answers 410 Gone (Next renders the tombstone page without content).
     const permalink = req.method === 'GET' || req.method === 'HEAD' ? /^\/e\/([0-9a-f]{32})$/.exec(decodedPath(req.url)) : null;
     if (permalink !== null && peer?.store.getView(permalink[1]!)?.deleted === true) {
@@ -74,6 +81,8 @@ async function main(): Promise<void> {
             count: () => peer.store.count(),
             connectedPeers: () => peer.engine.readyPeers().length,
           },
+    images: peer === undefined ? undefined : { get: (hash) => peer.liveImage(hash) },
+    unfurl: new UnfurlService({ unfurler: createUnfurler({ allowLoopback, logger: log }), logger: log }),
   });
 
   await new Promise<void>((ready) => httpServer.listen(config.PORT, config.HOST, ready));

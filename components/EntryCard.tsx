@@ -9,6 +9,7 @@ import { safeHref } from '@/lib/core/link';
 import { useNode } from '@/lib/client/context';
 import { ConfirmDialog } from './ConfirmDialog';
 import { EntryEditor } from './EntryEditor';
+import { PreviewImage } from './PreviewImage';
 import { relativeTime, shortKey } from './format';
 
 export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: number; onTag: (tag: string) => void }) {
@@ -43,11 +44,18 @@ export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: num
   }
 
   return (
-    <article className="card" aria-labelledby={headingId}>
+    <article className={entry.image !== '' ? 'card with-image' : 'card'} aria-labelledby={headingId}>
+      {entry.image !== '' && <PreviewImage image={entry.image} label={`Preview image: ${entry.title}`} className="card-image" />}
       <h2 id={headingId} className="card-title">
         <Link href={`/e/${entry.id}`}>{entry.title}</Link>
       </h2>
       <p className="card-meta">
+        {entry.siteName !== '' && (
+          <>
+            <span className="site-name">{entry.siteName}</span>
+            <span className="sep" aria-hidden="true">·</span>
+          </>
+        )}
         {href !== undefined ? (
           <a className="host" href={href} target="_blank" rel="noopener noreferrer nofollow ugc">
             {entry.host}

@@ -1,45 +1,43 @@
 'use client';
-// The five entry inputs with their labels and per-field error messages, shared by the post form and
-// the edit form.
-import { useId } from 'react';
+// The entry's text inputs with their labels and per-field error messages, shared by the post form and
+// the edit form. (The preview image has its own control, PreviewImageInput.)
+import { useId, type ReactNode } from 'react';
 import type { EntryDraft, FieldErrors } from '@/lib/core/entry-fields';
 import { LIMITS } from '@/lib/core/limits';
 
-const FIELDS: Array<{ name: keyof EntryDraft; label: string; type: 'url' | 'text' | 'textarea'; placeholder: string; hint?: string }> = [
+type TextField = Exclude<keyof EntryDraft, 'image'>;
+
+const FIELDS: Array<{ name: TextField; label: string; type: 'url' | 'text' | 'textarea'; placeholder: string; hint?: string }> = [
   { name: 'url', label: 'Link', type: 'url', placeholder: 'https://example.org/page' },
   { name: 'magnet', label: 'Magnet URI', type: 'text', placeholder: 'magnet:?xt=urn:btih:…' },
   { name: 'title', label: 'Title', type: 'text', placeholder: 'What is it?' },
   { name: 'description', label: 'Description', type: 'textarea', placeholder: 'Optional' },
   { name: 'tags', label: 'Tags', type: 'text', placeholder: 'video, open-source', hint: 'comma-separated' },
+  { name: 'siteName', label: 'Site name', type: 'text', placeholder: 'Optional', hint: 'shown with the preview' },
 ];
-
-const draftKeyToError: Record<keyof EntryDraft, keyof FieldErrors> = {
-  url: 'url',
-  magnet: 'magnet',
-  title: 'title',
-  description: 'description',
-  tags: 'tags',
-};
 
 export function EntryFieldInputs({
   draft,
   errors,
   onChange,
+  afterLink,
 }: {
   draft: EntryDraft;
   errors: FieldErrors;
-  onChange: (name: keyof EntryDraft, value: string) => void;
+  onChange: (name: TextField, value: string) => void;
+  /** Rendered right after the Link input (the post form's "Fetch preview"). */
+  afterLink?: ReactNode;
 }) {
   const base = useId();
   return (
     <>
       {FIELDS.map((f) => {
         const id = `${base}-${f.name}`;
-        const error = errors[draftKeyToError[f.name]];
+        const error = errors[f.name];
         const common = {
           id,
           name: f.name,
-          value: draft[f.name],
+          value: draft[f.name] ?? '',
           placeholder: f.placeholder,
           'aria-invalid': error !== undefined,
           'aria-describedby': [error !== undefined ? `${id}-error` : '', f.hint !== undefined ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined,
@@ -58,13 +56,21 @@ export function EntryFieldInputs({
             {f.type === 'textarea' ? (
               <textarea {...common} rows={3} maxLength={LIMITS.descriptionChars * 2} />
             ) : (
-              <input {...common} type={f.type === 'url' ? 'text' : 'text'} inputMode={f.type === 'url' ? 'url' : undefined} autoComplete="off" spellCheck={f.name === 'title' || f.name === 'description'} />
+              <input
+                {...common}
+                type="text"
+                inputMode={f.type === 'url' ? 'url' : undefined}
+                autoComplete="off"
+                spellCheck={f.name === 'title' || f.name === 'description'}
+                maxLength={f.name === 'siteName' ? LIMITS.siteNameChars * 2 : undefined}
+              />
             )}
             {error !== undefined && (
               <p className="field-error" role="alert" id={`${id}-error`}>
                 {error}
               </p>
             )}
+            {f.name === 'url' && afterLink}
           </div>
         );
       })}
@@ -72,4 +78,4 @@ export function EntryFieldInputs({
   );
 }
 
-export const emptyDraft: EntryDraft = { url: '', magnet: '', title: '', description: '', tags: '' };
+export const emptyDraft: EntryDraft = { url: '', magnet: '', title: '', description: '', tags: '', siteName: '', image: '' };

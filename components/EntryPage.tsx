@@ -7,8 +7,15 @@ import { isEntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
 import { useEntry, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
+import { PreviewImage } from './PreviewImage';
 
-type Shown = Omit<Pick<EntryView, 'id' | 'author' | 'url' | 'host' | 'magnet' | 'infohash' | 'displayName' | 'title' | 'description' | 'tags' | 'createdAt' | 'updatedAt' | 'deleted'>, 'id' | 'author'> & { id: string; author: string };
+type Shown = Omit<
+  Pick<
+    EntryView,
+    'id' | 'author' | 'url' | 'host' | 'magnet' | 'infohash' | 'displayName' | 'title' | 'description' | 'tags' | 'siteName' | 'image' | 'createdAt' | 'updatedAt' | 'deleted'
+  >,
+  'id' | 'author'
+> & { id: string; author: string };
 
 /** A fixed, locale-independent time, so server and client render the same text. */
 function utc(ms: number): string {
@@ -41,6 +48,8 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
   const href = safeHref(entry.url);
   return (
     <article className="entry-page">
+      {entry.image !== '' && <PreviewImage image={entry.image} label={`Preview image: ${entry.title}`} className="page-image" />}
+      {entry.siteName !== '' && <p className="site-name">{entry.siteName}</p>}
       <h1>{entry.title}</h1>
       {entry.description !== '' && <p className="description">{entry.description}</p>}
       <dl>

@@ -3,12 +3,14 @@
 // is never added: in the browser it loads a page from the internet.
 import { createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb/plugins/core';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { entryDocSchema, entryViewSchema, settingSchema, type EntryDocDoc, type EntryViewDoc, type SettingDoc } from '../storage/rxdb-schema';
+import { lodestoneCollections } from '../storage/rxdb-collections';
+import type { BlobDoc, EntryDocDoc, EntryViewDoc, SettingDoc } from '../storage/rxdb-schema';
 
 export type LodestoneCollections = {
   entries: RxCollection<EntryViewDoc>;
   docs: RxCollection<EntryDocDoc>;
   settings: RxCollection<SettingDoc>;
+  blobs: RxCollection<BlobDoc>;
 };
 export type LodestoneDatabase = RxDatabase<LodestoneCollections>;
 
@@ -23,11 +25,7 @@ export function getDatabase(name = 'lodestone'): Promise<LodestoneDatabase> {
       eventReduce: true,
       closeDuplicates: true,
     });
-    await db.addCollections({
-      entries: { schema: entryViewSchema },
-      docs: { schema: entryDocSchema },
-      settings: { schema: settingSchema },
-    });
+    await db.addCollections(lodestoneCollections);
     return db;
   })();
   return database;

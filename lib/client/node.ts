@@ -33,6 +33,7 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
     const replication = await replicateLodestone({
       collection: db.entries,
       docsCollection: db.docs,
+      blobsCollection: db.blobs,
       signer,
       signalingUrl: window.location.origin,
       network: config.network,

@@ -5,6 +5,8 @@ import { BehaviorSubject, Subject } from 'rxjs';
 import { randomHex } from '../core/bytes';
 import type { EntryFields } from '../core/entry-fields';
 import type { EntryId, PeerId } from '../core/ids';
+import { inspectImageBlob, type ImageRef } from '../core/preview-image';
+import { RxdbBlobStore } from '../storage/rxdb-blob-store';
 import type { Logger } from '../core/logger';
 import type { Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
@@ -19,6 +21,7 @@ import { MeshManager } from './mesh';
 export interface ReplicateLodestoneOptions {
   collection: LodestoneCollections['entries'];
   docsCollection: LodestoneCollections['docs'];
+  blobsCollection: LodestoneCollections['blobs'];
   signer: Signer;
   /** Socket.IO signaling server (usually this page's origin). */
   signalingUrl: string;
@@ -46,6 +49,10 @@ export interface LodestoneReplicationState {
   create(fields: EntryFields): Promise<EntryView>;
   edit(id: EntryId, fields: Partial<EntryFields>): Promise<EntryView>;
   remove(id: EntryId): Promise<EntryView>;
+  /** Checks and keeps a preview image (already resized and re-encoded); its reference goes into an entry. */
+  storeImage(bytes: Uint8Array): Promise<ImageRef>;
+  /** A preview image's bytes: from IndexedDB, or fetched from peers; undefined when none has it. */
+  loadImage(ref: ImageRef): Promise<Uint8Array | undefined>;
   cancel(): Promise<void>;
 }
 
@@ -55,7 +62,8 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   const store = new RxdbReplicaStore(options.collection, options.docsCollection);
   const replica = new Replica({ store, logger: log });
   await replica.open();
-  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log });
+  const blobs = new RxdbBlobStore(options.blobsCollection);
+  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log, blobs });
   const signaling = new SignalingClient({ url: options.signalingUrl, network: options.network, peerId, logger: log });
   const maxPeers = options.maxPeers ?? 12;
   const mesh = new MeshManager({
@@ -118,6 +126,17 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     create: (fields) => guard('publish', () => engine.create(options.signer, fields)),
     edit: (id, fields) => guard('edit', () => engine.edit(options.signer, id, fields)),
     remove: (id) => guard('delete', () => engine.remove(options.signer, id)),
+    async storeImage(bytes) {
+      const checked = inspectImageBlob(bytes);
+      if (!checked.ok) throw new Error(checked.message);
+      await blobs.put({ hash: checked.ref.hash, type: checked.ref.type, bytes });
+      return checked.ref;
+    },
+    async loadImage(ref) {
+      const held = await blobs.get(ref.hash);
+      if (held !== undefined) return held.bytes;
+      return (await engine.fetchBlob(ref)) ? (await blobs.get(ref.hash))?.bytes : undefined;
+    },
     async cancel() {
       clearInterval(reconcileTimer);
       mesh.stop();

@@ -12,6 +12,11 @@ const schema = z.object({
   /** `off` runs signaling only, with no server replica. */
   REPLICA: z.enum(['on', 'off']).default('on'),
   PEERS: z.string().default(''),
+  /**
+   * Test-only: lets /api/unfurl fetch from loopback addresses (127.0.0.0/8, ::1), so tests can serve
+   * fixture pages locally. Never set it on a real instance: it opens the server's own ports to anyone.
+   */
+  UNFURL_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });
 
 export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[]; peers: string[] };

@@ -2,6 +2,10 @@
 // separate module graphs in one process, so the runtime is shared through a global symbol.
 import type { EntryView } from '../crdt/entry-view';
 import type { EntryPage, ListOptions } from '../storage/sql-store';
+import type { UnfurlService } from './unfurl-service';
+
+/** Set by server.ts on every request from the socket's own address, replacing anything the client sent. */
+export const CLIENT_ADDRESS_HEADER = 'x-lodestone-client-address';
 
 /** Read access to the server replica, for pages and the API. */
 export interface ReplicaQueries {
@@ -20,6 +24,9 @@ export interface ServerRuntime {
   signalingPeers(): number;
   /** Undefined when the instance runs signaling only (REPLICA=off). */
   replica: ReplicaQueries | undefined;
+  /** Images of live entries, by hash; undefined without a replica. */
+  images: { get(hash: string): { type: string; bytes: Uint8Array } | undefined } | undefined;
+  unfurl: UnfurlService | undefined;
 }
 
 const KEY = Symbol.for('lodestone.server.runtime');

@@ -4,11 +4,13 @@
 import { join } from 'node:path';
 import { io as connectTo, type Socket as ClientSocket } from 'socket.io-client';
 import { randomHex } from '../core/bytes';
-import type { PeerId } from '../core/ids';
+import { isBlobHash, type PeerId } from '../core/ids';
 import type { Logger } from '../core/logger';
 import type { ClientToServerEvents, PeerRole, ServerToClientEvents } from '../net/signaling-events';
 import { Replica } from '../protocol/replica';
 import { SyncEngine } from '../protocol/sync-engine';
+import { parseImageRef } from '../core/preview-image';
+import { SqlBlobStore } from '../storage/sql-blob-store';
 import { SqlReplicaStore } from '../storage/sql-store';
 import { SocketIoChannel } from '../transports/socketio';
 import type { HubSocket } from './signaling-hub';
@@ -25,20 +27,27 @@ export interface ServerPeerOptions {
 /** Sync bytes a browser or instance may send per second (burst: 16×), beyond which its channel closes. */
 const SYNC_BYTES_PER_SECOND = 2 * 1024 * 1024;
 
+/** How often to look for live entries whose image is still missing, and for images no entry names. */
+const BLOB_SWEEP_MS = 60_000;
+
 export class ServerPeer {
   readonly store: SqlReplicaStore;
+  readonly blobs: SqlBlobStore;
   readonly engine: SyncEngine;
   readonly peerId: PeerId;
   private readonly log: Logger;
   private readonly outbound: ClientSocket<ServerToClientEvents, ClientToServerEvents>[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  private blobTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly options: ServerPeerOptions,
     store: SqlReplicaStore,
+    blobs: SqlBlobStore,
     engine: SyncEngine,
   ) {
     this.store = store;
+    this.blobs = blobs;
     this.engine = engine;
     this.peerId = engine.peerId;
     this.log = options.logger.child('server-peer');
@@ -46,11 +55,25 @@ export class ServerPeer {
 
   static async start(options: ServerPeerOptions): Promise<ServerPeer> {
     const store = new SqlReplicaStore(join(options.dataDir, 'replica.db'));
+    const blobs = new SqlBlobStore(store.db);
     const replica = new Replica({ store, logger: options.logger });
     await replica.open();
-    const engine = new SyncEngine({ replica, peerId: randomHex(16) as PeerId, network: options.network, logger: options.logger });
-    const peer = new ServerPeer(options, store, engine);
+    const engine = new SyncEngine({
+      replica,
+      peerId: randomHex(16) as PeerId,
+      network: options.network,
+      logger: options.logger,
+      blobs,
+      // An instance keeps the image of every entry it holds, and hands out only those of live entries.
+      eagerBlobs: true,
+      canServeBlob: (hash) => store.isImageLive(hash),
+    });
+    const peer = new ServerPeer(options, store, blobs, engine);
     peer.timer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
+    peer.blobTimer = setInterval(() => peer.sweepBlobs(), BLOB_SWEEP_MS);
+    peer.blobTimer.unref();
+    const dropped = store.dropUnreferencedBlobs();
+    if (dropped > 0) peer.log.info('dropped images no live entry names', { dropped });
     for (const url of options.peers) peer.connectToInstance(url);
     peer.log.info('replica open', { entries: replica.size, peerId: engine.peerId });
     return peer;
@@ -98,9 +121,27 @@ export class ServerPeer {
     socket.on('connect_error', (err) => this.log.debug('instance unreachable', { url, err: err.message }));
   }
 
+  /**
+   * Asks peers again for images of live entries that are still missing (their sender left before we
+   * had them), and drops images no live entry names any more.
+   */
+  sweepBlobs(): void {
+    for (const raw of this.store.missingImages()) {
+      const ref = parseImageRef(raw);
+      if (ref !== undefined) void this.engine.fetchBlob(ref);
+    }
+    this.store.dropUnreferencedBlobs();
+  }
+
+  /** A live entry's image, for the HTTP route that serves it; undefined for anything else. */
+  liveImage(hash: string) {
+    return isBlobHash(hash) && this.store.isImageLive(hash) ? this.blobs.getSync(hash) : undefined;
+  }
+
   /** Stops syncing, lets queued writes finish, then closes the database. */
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.blobTimer !== undefined) clearInterval(this.blobTimer);
     for (const s of this.outbound) s.close();
     this.engine.close();
     await this.engine.replica.settled();

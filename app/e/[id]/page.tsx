@@ -4,6 +4,7 @@ import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { EntryPage } from '@/components/EntryPage';
 import { isEntryId } from '@/lib/core/ids';
+import { parseImageRef } from '@/lib/core/preview-image';
 import type { EntryView } from '@/lib/crdt/entry-view';
 import { publicBaseUrl } from '@/lib/server/public-url';
 import { getServerRuntime } from '@/lib/server/runtime';
@@ -25,19 +26,37 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { view } = lookup(id);
   if (view === undefined) return { title: 'Not found · Lodestone' };
   if (view.deleted) return { title: 'Deleted entry · Lodestone', robots: { index: false } };
-  const url = `${await publicBaseUrl()}/e/${view.id}`;
+  const base = await publicBaseUrl();
+  const url = `${base}/e/${view.id}`;
   const description = summary(view);
+  // The image is the instance's own copy of the blob: chat apps fetch it from here, never from the
+  // site the entry links to.
+  const ref = view.image === '' ? undefined : parseImageRef(view.image);
+  const image = ref === undefined ? undefined : { url: `${base}/blobs/${ref.hash}`, width: ref.width, height: ref.height, type: ref.type, alt: view.title };
   return {
     title: `${view.title} · Lodestone`,
     description,
     alternates: { canonical: url },
-    openGraph: { title: view.title, description, url, type: 'article', siteName: 'Lodestone' },
-    twitter: { card: 'summary', title: view.title, description },
+    openGraph: {
+      title: view.title,
+      description,
+      url,
+      type: 'article',
+      siteName: view.siteName !== '' ? view.siteName : 'Lodestone',
+      images: image === undefined ? undefined : [image],
+    },
+    twitter: {
+      card: image === undefined ? 'summary' : 'summary_large_image',
+      title: view.title,
+      description,
+      images: image === undefined ? undefined : [{ url: image.url, alt: image.alt }],
+    },
   };
 }
 
 /** JSON-LD describing the entry; `<` is escaped so no text can close the script element. */
-function jsonLd(view: EntryView, url: string): string {
+function jsonLd(view: EntryView, url: string, base: string): string {
+  const ref = view.image === '' ? undefined : parseImageRef(view.image);
   return JSON.stringify({
     '@context': 'https://schema.org',
     '@type': 'CreativeWork',
@@ -49,6 +68,7 @@ function jsonLd(view: EntryView, url: string): string {
     dateCreated: new Date(view.createdAt).toISOString(),
     dateModified: new Date(view.updatedAt).toISOString(),
     author: { '@type': 'Person', identifier: view.author },
+    image: ref === undefined ? undefined : `${base}/blobs/${ref.hash}`,
   }).replace(/</g, '\\u003c');
 }
 
@@ -56,11 +76,12 @@ export default async function Page({ params }: Params) {
   const { id } = await params;
   const { view, hasReplica } = lookup(id);
   if (!isEntryId(id) || (hasReplica && view === undefined)) notFound();
-  const url = view === undefined ? undefined : `${await publicBaseUrl()}/e/${view.id}`;
+  const base = await publicBaseUrl();
+  const url = view === undefined ? undefined : `${base}/e/${view.id}`;
   return (
     <>
       {view !== undefined && !view.deleted && url !== undefined && (
-        <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: jsonLd(view, url) }} />
+        <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: jsonLd(view, url, base) }} />
       )}
       <EntryPage id={id} initial={view} />
     </>
