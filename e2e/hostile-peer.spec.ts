@@ -16,70 +16,14 @@ import {
   oversizedMessage,
   replayOf,
   type ChangeAttack,
-  type HostileConnection,
 } from './support/hostile-peer';
 import { setTimeout as boundedWait } from 'node:timers/promises';
-import type { Locator, Page } from '@playwright/test';
-import type { EntryId, PeerId } from '../lib/core/ids';
+import type { EntryId } from '../lib/core/ids';
 import { expect, test, type Peer } from './fixtures';
-import { CONNECT_TIMEOUT, SYNC_TIMEOUT, editTitle, entryIdOf, expectArticle, expectConnectedPeers, publish, reloadPeer } from './helpers';
+import { SYNC_TIMEOUT, editTitle, entryIdOf, expectArticle, expectConnectedPeers, publish, reloadPeer } from './helpers';
 import { articleByTitle, articles, makeEntry, searchBox, type TestEntry } from './support/app';
+import { CHANGE_REASONS, joinAndConnect, type DiagRow, openDiagnostics, parseReasons, readDiagnostics, readPeerId, rejectedTotal, rowsFor } from './diagnostics';
 
-// ---- the Diagnostics panel (home page) --------------------------------------------------------
-
-const DIAG_COLUMNS = ['Peer', 'Transport', 'State', 'Messages in', 'Accepted', 'Rejected', 'Reasons'] as const;
-type DiagRow = Record<(typeof DIAG_COLUMNS)[number], string>;
-
-/** Reasons a change (not a frame) is rejected for: lib/protocol/change-policy.ts. */
-const CHANGE_REASONS = ['undecodable-change', 'bad-actor', 'not-author', 'id-mismatch', 'bad-signature', 'future-change', 'invalid-entry'];
-
-function ownPeerId(page: Page): Locator {
-  return page.getByLabel('Your peer ID', { exact: true });
-}
-
-function rejectedTotal(page: Page): Locator {
-  return page.getByLabel('Rejected in total', { exact: true });
-}
-
-function diagnosticsTable(page: Page): Locator {
-  return page.getByRole('table', { name: 'Peer diagnostics', exact: true });
-}
-
-/** Opens the "Diagnostics" disclosure unless it is open already. */
-async function openDiagnostics(page: Page): Promise<void> {
-  if (!(await ownPeerId(page).isVisible())) await page.getByText('Diagnostics', { exact: true }).click();
-  await expect(ownPeerId(page)).toBeVisible();
-  await expect(diagnosticsTable(page)).toBeVisible();
-}
-
-async function readPeerId(page: Page): Promise<PeerId> {
-  await openDiagnostics(page);
-  await expect(ownPeerId(page)).toHaveText(/^\s*[0-9a-f]{32}\s*$/);
-  return ((await ownPeerId(page).textContent()) ?? '').trim() as PeerId;
-}
-
-/** Every row of the peer table at one moment (one read of the whole table: it re-renders every second). */
-async function readDiagnostics(page: Page): Promise<DiagRow[]> {
-  const table = diagnosticsTable(page);
-  const headers = (await table.getByRole('columnheader').allInnerTexts()).map((h) => h.trim());
-  expect(headers, 'Peer diagnostics columns').toEqual([...DIAG_COLUMNS]);
-  const lines = await table.getByRole('row').filter({ has: page.getByRole('cell') }).allInnerTexts();
-  return lines.map((line) => {
-    const cells = line.split('\t').map((c) => c.trim());
-    return Object.fromEntries(DIAG_COLUMNS.map((name, i) => [name, cells[i] ?? ''])) as DiagRow;
-  });
-}
-
-async function rowsFor(page: Page, peerId: string): Promise<DiagRow[]> {
-  return (await readDiagnostics(page)).filter((r) => r.Peer === peerId.slice(0, 8));
-}
-
-/** "bad-signature: 3, not-author: 2" → { 'bad-signature': 3, 'not-author': 2 }. */
-function parseReasons(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/([a-z][a-z0-9-]*):\s*(\d+)/g)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
-  return out;
-}
 
 /**
  * A closes a session after 16 bad messages, and counts rejected change batches among them: round 1's
@@ -110,32 +54,6 @@ async function expectNoRejections(peer: Peer): Promise<void> {
   await expect(rejectedTotal(peer.page), `${peer.name}: Rejected in total`).toHaveText('0');
 }
 
-/**
- * Joins a hostile peer under a fresh peer ID and opens its channel to `target`. A channel that fails
- * on this side before it opens (node-datachannel occasionally refuses an early remote ICE candidate,
- * "Got a remote candidate without ICE transport") is given up, and another fresh peer ID tries, at
- * most three times in all; each such failure is logged.
- */
-async function joinAndConnect(
-  signalingUrl: string,
-  target: PeerId,
-  logLines: string[],
-  all: HostilePeer[],
-): Promise<{ peer: HostilePeer; conn: HostileConnection }> {
-  for (let attempt = 1; ; attempt++) {
-    const peer = await HostilePeer.join({ signalingUrl, target, logLines });
-    all.push(peer);
-    const conn = peer.connect();
-    await expect
-      .poll(() => conn.state, { message: `hostile peer ${peer.peerId.slice(0, 8)} connects to A`, timeout: CONNECT_TIMEOUT })
-      .not.toBe('connecting');
-    if (conn.state === 'open') return { peer, conn };
-    console.log(`[hostile-peer] attempt ${attempt}: ${peer.peerId.slice(0, 8)}'s channel failed before opening (${conn.closeReason}):`);
-    console.log(logLines.filter((l) => l.includes(`hostile:${peer.peerId.slice(0, 8)}`)).join('\n'));
-    peer.close();
-    expect(attempt, 'attempts to open a hostile channel to A').toBeLessThan(3);
-  }
-}
 
 test('a hostile peer cannot forge, overreach, replay or garble its way into honest replicas', async ({ openPeer, server }, testInfo) => {
   const started = Date.now();

@@ -9,6 +9,7 @@ const benches = [
   ['bench/sign-verify.ts'],
   ['bench/server-pages.ts'],
   ['bench/publish-latency.ts'],
+  ['bench/previews.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of benches) {

@@ -294,8 +294,8 @@ export class HostileConnection {
     return true;
   }
 
-  hello(): boolean {
-    return this.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: this.peerId, network: this.network, capabilities: ['recon-1'] });
+  hello(capabilities: string[] = ['recon-1']): boolean {
+    return this.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: this.peerId, network: this.network, capabilities });
   }
 
   /**
@@ -364,6 +364,7 @@ interface EntryDocShape {
   title: Automerge.ImmutableString;
   description: Automerge.ImmutableString;
   tags: Automerge.ImmutableString;
+  image?: Automerge.ImmutableString;
   createdAt: number;
   updatedAt: number;
   deleted: boolean;
@@ -380,6 +381,8 @@ export interface TargetEntry {
   description: string;
   url: string;
   magnet: string;
+  /** The preview image reference, or empty. */
+  image: string;
 }
 
 /** Rebuilds the entry's document from its signed changes. */
@@ -399,6 +402,7 @@ export function loadEntry(id: EntryId, changes: SignedChange[]): TargetEntry {
       description: doc.description.val,
       url: doc.url.val,
       magnet: doc.magnet.val,
+      image: doc.image?.val ?? '',
     };
   } finally {
     Automerge.free(doc);
