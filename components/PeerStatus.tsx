@@ -1,10 +1,11 @@
 'use client';
 // How connected this tab is: live peer connections and whether signaling is reachable.
-import { useConnectivity, useNodeState } from '@/lib/client/context';
+import { useConnectivity, useNodeState, useTabRole } from '@/lib/client/context';
 
 export function PeerStatus() {
   const state = useNodeState();
   const { connected, signaling, server } = useConnectivity();
+  const role = useTabRole();
   return (
     <div className="peer-status">
       <span className="stat">
@@ -23,6 +24,12 @@ export function PeerStatus() {
         <span>Server replica</span>{' '}
         <span aria-label="Server replica" className={server ? 'ok' : 'warn'}>
           {server ? 'synced' : 'offline'}
+        </span>
+      </span>
+      <span className="stat">
+        <span>Connection</span>{' '}
+        <span aria-label="Connection" title="One tab per browser holds the connections; the others share them.">
+          {role === 'leader' ? 'this tab' : role === 'follower' ? 'another tab' : '…'}
         </span>
       </span>
       {state.status === 'failed' && (

@@ -5,6 +5,7 @@ import type { EntryViewDoc } from '../storage/rxdb-schema';
 import type { PeerSummary } from '../protocol/sync-engine';
 import type { SignalingStatus } from '../discovery/signaling-client';
 import type { ClientConfig, LodestoneNode } from './node';
+import type { TabRole } from './tab-coordination';
 
 type NodeState = { status: 'starting' } | { status: 'ready'; node: LodestoneNode } | { status: 'failed'; error: string };
 
@@ -63,6 +64,18 @@ export function useEntry(id: string): EntryViewDoc | null | undefined {
     return () => sub.unsubscribe();
   }, [node, id]);
   return entry;
+}
+
+/** Whether this tab holds the browser's connections ('leader') or shares another tab's. */
+export function useTabRole(): TabRole {
+  const node = useNode();
+  const [role, setRole] = useState<TabRole>('starting');
+  useEffect(() => {
+    if (node === undefined) return;
+    const sub = node.replication.role$.subscribe(setRole);
+    return () => sub.unsubscribe();
+  }, [node]);
+  return role;
 }
 
 export interface Connectivity {

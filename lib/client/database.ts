@@ -1,7 +1,8 @@
 // The browser's RxDB database: Dexie (IndexedDB) storage, multi-instance so tabs share one replica.
 // One shared promise, so React StrictMode's double mount never opens it twice. RxDB's dev-mode plugin
 // is never added: in the browser it loads a page from the internet.
-import { createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb/plugins/core';
+import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase } from 'rxdb/plugins/core';
+import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { lodestoneCollections } from '../storage/rxdb-collections';
 import type { BlobDoc, EntryDocDoc, EntryViewDoc, SettingDoc } from '../storage/rxdb-schema';
@@ -13,6 +14,9 @@ export type LodestoneCollections = {
   blobs: RxCollection<BlobDoc>;
 };
 export type LodestoneDatabase = RxDatabase<LodestoneCollections>;
+
+// One tab per browser holds the mesh (tab-coordination.ts).
+addRxPlugin(RxDBLeaderElectionPlugin);
 
 let database: Promise<LodestoneDatabase> | undefined;
 

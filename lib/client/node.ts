@@ -4,7 +4,8 @@ import { consoleLogger } from '../core/logger';
 import { loadAutomerge } from '../../wasm/automerge-browser';
 import { getDatabase, type LodestoneDatabase } from './database';
 import { loadOrCreateIdentity } from './identity';
-import { replicateLodestone, type LodestoneReplicationState } from './replication';
+import { replicateLodestone } from './replication';
+import { coordinateTabs, type TabReplicationState } from './tab-coordination';
 
 export interface ClientConfig {
   network: string;
@@ -13,14 +14,18 @@ export interface ClientConfig {
 
 export interface LodestoneNode {
   db: LodestoneDatabase;
-  replication: LodestoneReplicationState;
+  /** This tab's view of replication: its own engine when it leads, the leading tab's otherwise. */
+  replication: TabReplicationState;
 }
 
 let node: Promise<LodestoneNode> | undefined;
 
-/** `?maxPeers=N` caps this tab's connections (used to build sparse meshes in tests and demos). */
-function maxPeersFromUrl(): number | undefined {
-  const raw = new URLSearchParams(window.location.search).get('maxPeers');
+/**
+ * `?maxPeers=N` caps this tab's connections and `?targetPeers=N` sets how many it dials (used to build
+ * sparse meshes in tests and demos).
+ */
+function meshParamFromUrl(name: 'maxPeers' | 'targetPeers'): number | undefined {
+  const raw = new URLSearchParams(window.location.search).get(name);
   const n = raw === null ? NaN : Number(raw);
   return Number.isInteger(n) && n >= 0 && n <= 64 ? n : undefined;
 }
@@ -30,19 +35,26 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
     const logger = consoleLogger('lodestone', 'warn');
     const [db] = await Promise.all([getDatabase(), loadAutomerge()]);
     const signer = await loadOrCreateIdentity(db);
-    const replication = await replicateLodestone({
-      collection: db.entries,
-      docsCollection: db.docs,
-      blobsCollection: db.blobs,
-      signer,
-      signalingUrl: window.location.origin,
-      network: config.network,
-      iceServers: config.iceServers,
-      maxPeers: maxPeersFromUrl(),
+    const replication = await coordinateTabs({
+      db,
+      author: signer.author,
       logger,
+      lead: () =>
+        replicateLodestone({
+          collection: db.entries,
+          docsCollection: db.docs,
+          blobsCollection: db.blobs,
+          signer,
+          signalingUrl: window.location.origin,
+          network: config.network,
+          iceServers: config.iceServers,
+          maxPeers: meshParamFromUrl('maxPeers'),
+          targetPeers: meshParamFromUrl('targetPeers'),
+          logger,
+        }),
     });
     // Close connections as the page goes away, so neighbours notice at once instead of after
-    // WebRTC's consent timeout (about 15 s).
+    // WebRTC's consent timeout (about 15 s), and another tab takes over the connection at once.
     window.addEventListener('pagehide', () => void replication.cancel());
     // A page restored from the back/forward cache has no live node any more: start afresh.
     window.addEventListener('pageshow', (e) => {
