@@ -26,6 +26,8 @@ export interface Peer {
 export interface OpenPeerOptions {
   /** Cap this tab's WebRTC connections (`?maxPeers=N`). */
   maxPeers?: number;
+  /** How many neighbours this tab dials (`?targetPeers=N`). */
+  targetPeers?: number;
   /** Open the page in this context (same IndexedDB, same identity) instead of a new one. */
   context?: BrowserContext;
 }
@@ -113,7 +115,7 @@ export const test = base.extend<LodestoneFixtures>({
       peers.push(peer);
 
       await test.step(`open peer ${name}${opts.maxPeers !== undefined ? ` (maxPeers=${opts.maxPeers})` : ''}`, async () => {
-        await openApp(page, server.url, { maxPeers: opts.maxPeers });
+        await openApp(page, server.url, { maxPeers: opts.maxPeers, targetPeers: opts.targetPeers });
       });
       return peer;
     };

@@ -31,9 +31,20 @@ export interface EntryInput {
 /** Default time for a page to become usable (Publish enabled). */
 export const APP_READY_TIMEOUT_MS = 30_000;
 
-/** `${baseUrl}/`, plus `?maxPeers=N` when a cap is given. */
-export function appUrl(baseUrl: string, opts: { maxPeers?: number } = {}): string {
-  return `${baseUrl}/` + (opts.maxPeers !== undefined ? `?maxPeers=${opts.maxPeers}` : '');
+export interface MeshParams {
+  /** `?maxPeers=N`: never more than N WebRTC connections. */
+  maxPeers?: number;
+  /** `?targetPeers=N`: dial until N neighbours (at most maxPeers). */
+  targetPeers?: number;
+}
+
+/** `${baseUrl}/`, plus `?maxPeers=N` / `?targetPeers=N` when given. */
+export function appUrl(baseUrl: string, opts: MeshParams = {}): string {
+  const q = new URLSearchParams();
+  if (opts.maxPeers !== undefined) q.set('maxPeers', String(opts.maxPeers));
+  if (opts.targetPeers !== undefined) q.set('targetPeers', String(opts.targetPeers));
+  const query = q.toString();
+  return `${baseUrl}/` + (query === '' ? '' : `?${query}`);
 }
 
 // ---- post form --------------------------------------------------------------------------------
@@ -69,7 +80,7 @@ export async function waitForAppReady(page: Page, timeout = APP_READY_TIMEOUT_MS
 }
 
 /** Navigates to the feed (optionally capped to maxPeers connections) and waits until the app is ready. */
-export async function openApp(page: Page, baseUrl: string, opts: { maxPeers?: number; timeout?: number } = {}): Promise<void> {
+export async function openApp(page: Page, baseUrl: string, opts: MeshParams & { timeout?: number } = {}): Promise<void> {
   await page.goto(appUrl(baseUrl, opts));
   await waitForAppReady(page, opts.timeout);
 }
