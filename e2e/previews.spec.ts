@@ -110,6 +110,7 @@ test.describe('preview images travel between browsers', () => {
     expect(own.head, 'WebP').toBe('RIFF/WEBP');
     expect(own.hasExifMarker, 'no metadata of the original').toBe(false);
     testInfo.annotations.push({ type: 'preview size', description: `${own.size} bytes, ${own.naturalWidth}×${own.naturalHeight}` });
+    console.log(`[previews] uploaded 3000×2000 JPEG → ${own.naturalWidth}×${own.naturalHeight} WebP, ${own.size} bytes`);
 
     const b = await openPeer('B');
     await expectConnectedPeers(a, 1);
@@ -214,6 +215,7 @@ test.describe('link previews suggested by the instance', () => {
       await expect(form.getByRole('status').filter({ hasText: 'Preview suggested' })).toBeVisible({ timeout: SYNC_TIMEOUT });
       const pasteToSuggestion = Date.now() - started;
       testInfo.annotations.push({ type: 'paste to suggestion', description: `${pasteToSuggestion} ms (including a 700 ms typing pause)` });
+      console.log(`[previews] paste to suggestion: ${pasteToSuggestion} ms (including the 700 ms typing pause)`);
 
       await expect(field(form, 'title')).toHaveValue(entry.title);
       await expect(field(form, 'description')).toHaveValue('A fixture page with Open Graph tags & an image.');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PURE = ['lib/core', 'lib/crdt', 'lib/protocol', 'lib/net'];
-const ALLOWED_PACKAGES = ['@automerge/automerge/slim', 'zod', '@noble/hashes/sha2.js', 'magnet-uri', 'image-size'];
+const ALLOWED_PACKAGES = ['@automerge/automerge/slim', 'zod', '@noble/hashes/sha2.js', 'magnet-uri', 'image-size', 'fflate'];
 const FORBIDDEN_DIRS = ['lib/client', 'lib/server', 'lib/storage', 'lib/transports', 'lib/discovery', 'lib/testing', 'components', 'app', 'wasm'];
 
 function* files(dir) {
