@@ -1,6 +1,7 @@
 'use client';
-// The live feed with search and tag filtering over the local replica.
-import { useEffect, useMemo, useState } from 'react';
+// The live feed with search and tag filtering over the local replica. It reads only the newest
+// entries that match (100 at first, more on request), so a large replica opens as fast as a small one.
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import { useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { EntryCard } from './EntryCard';
@@ -34,14 +35,19 @@ function mergeWithInitial(local: EntryViewDoc[] | undefined, initial: readonly E
   return [...live, ...extra].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
 }
 
+const PAGE = 100;
+
 export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const state = useNodeState();
-  const local = useEntries();
-  const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const [query, setQuery] = useState('');
   const [tag, setTag] = useState<string | undefined>();
+  const [limit, setLimit] = useState(PAGE);
+  // The query runs against the replica; typing stays responsive while it does.
+  const deferredQuery = useDeferredValue(query);
+  const words = useMemo(() => deferredQuery.toLowerCase().split(/\s+/).filter(Boolean), [deferredQuery]);
+  const { entries: local, more } = useEntries({ limit, words, tag });
+  const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const now = useNow(30_000);
-  const words = useMemo(() => query.toLowerCase().split(/\s+/).filter(Boolean), [query]);
   const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);
 
   return (
@@ -72,6 +78,11 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
           <EntryCard key={e.id} entry={e} now={now} onTag={setTag} />
         ))}
       </div>
+      {more && (
+        <button type="button" className="show-more" onClick={() => setLimit((n) => n + PAGE)}>
+          Show more
+        </button>
+      )}
     </section>
   );
 }
