@@ -7,5 +7,7 @@ const nextConfig = {
   poweredByHeader: false,
   serverExternalPackages: ['@automerge/automerge', '@thaunknown/simple-peer', 'webrtc-polyfill', 'node-datachannel', 'better-sqlite3'],
   turbopack: {},
+  // The build checks what it ships; `npm test` type-checks the whole project (tests, e2e, bench) itself.
+  typescript: { tsconfigPath: 'tsconfig.app.json' },
 };
 export default nextConfig;

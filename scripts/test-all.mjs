@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: unit tests, a fresh production build, then the end-to-end suite; all output streamed.
-// The very last line printed is the summary, exactly `N passed, N failed`, summing unit and e2e tests.
+// `npm test`: a type check of the whole project, unit tests, a fresh production build, then the
+// end-to-end suite; all output streamed. The very last line printed is the summary, exactly
+// `N passed, N failed`, summing the type check (one test), unit and e2e tests.
 // A suite that could not run at all (build failure, crash, no JSON report) counts as at least
 // 1 failed. Exits non-zero when anything failed.
 //
+//   0. npx tsc --noEmit -p .             (tests, e2e and bench too: the build checks only what it ships)
 //   1. npx vitest run --reporter=default --reporter=json --outputFile=<tmp>/unit.json
 //   2. npm run build                       (always: e2e must run against the current code)
 //   3. npx playwright test --reporter=list,json   (JSON to <tmp>/e2e.json via PLAYWRIGHT_JSON_OUTPUT_NAME)
@@ -93,6 +95,9 @@ async function phase(name, fn) {
   return result;
 }
 
+const typecheckCode = await phase('typecheck', () => run('npx', ['tsc', '--noEmit', '-p', '.']));
+const typecheck = typecheckCode === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, note: 'typecheck: tsc found errors' };
+
 const unitCode = await phase('unit', () =>
   run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${unitJson}`]),
 );
@@ -113,11 +118,13 @@ if (buildCode !== 0) {
 
 rmSync(tmp, { recursive: true, force: true });
 
-const passed = unit.passed + e2e.passed;
-const failed = unit.failed + e2e.failed;
+const passed = typecheck.passed + unit.passed + e2e.passed;
+const failed = typecheck.failed + unit.failed + e2e.failed;
 console.log('');
-for (const note of [unit.note, e2e.note]) if (note) console.log(note);
-console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; e2e: ${e2e.passed} passed, ${e2e.failed} failed`);
+for (const note of [typecheck.note, unit.note, e2e.note]) if (note) console.log(note);
+console.log(
+  `typecheck: ${typecheck.passed} passed, ${typecheck.failed} failed; unit: ${unit.passed} passed, ${unit.failed} failed; e2e: ${e2e.passed} passed, ${e2e.failed} failed`,
+);
 console.log(`time: ${timings.join(', ')}`);
 // The summary: keep it the very last line (nothing may be printed after it).
 console.log(`${passed} passed, ${failed} failed`);
