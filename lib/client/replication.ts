@@ -17,6 +17,7 @@ import { RxdbReplicaStore } from '../storage/rxdb-store';
 import { SocketIoChannel } from '../transports/socketio';
 import type { LodestoneCollections } from './database';
 import { MeshManager } from './mesh';
+import { yieldToPage } from './yield-to-page';
 
 export interface ReplicateLodestoneOptions {
   collection: LodestoneCollections['entries'];
@@ -60,7 +61,8 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   const log = options.logger;
   const peerId = randomHex(16) as PeerId;
   const store = new RxdbReplicaStore(options.collection, options.docsCollection);
-  const replica = new Replica({ store, logger: log });
+  // Merging is synchronous WebAssembly work: slices of it, with the page getting a turn in between.
+  const replica = new Replica({ store, logger: log, yieldControl: yieldToPage });
   await replica.open();
   const blobs = new RxdbBlobStore(options.blobsCollection);
   const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log, blobs });

@@ -29,7 +29,15 @@ export interface ReplicaOptions {
   logger?: Logger;
   now?: () => number;
   policy?: PolicyOptions;
+  /**
+   * Lets the host run other work between slices of a large merge (the browser's page must stay
+   * responsive while a new visitor receives 100,000 entries). Called every YIELD_EVERY entries.
+   */
+  yieldControl?: () => Promise<void>;
 }
+
+/** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
+const YIELD_EVERY = 16;
 
 export interface IncomingEntry {
   id: EntryId;
@@ -55,6 +63,7 @@ export class Replica {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly policy: PolicyOptions;
+  private readonly yieldControl: (() => Promise<void>) | undefined;
   private readonly index = new Map<EntryId, string>();
   private sortedItems: string[] | undefined;
   private reconCache: { items: string[]; index: ReconIndex } | undefined;
@@ -67,6 +76,7 @@ export class Replica {
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? DEFAULT_POLICY;
+    this.yieldControl = options.yieldControl;
   }
 
   async open(): Promise<void> {
@@ -181,7 +191,12 @@ export class Replica {
     const docs = await this.store.getDocs([...byId.keys()]);
     const writes: StoredEntry[] = [];
     const now = this.now();
+    let sinceYield = 0;
     for (const [id, changes] of byId) {
+      if (this.yieldControl !== undefined && ++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await this.yieldControl();
+      }
       const doc = docs.get(id);
       const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
       let author: AuthorKey | undefined = prior?.author;

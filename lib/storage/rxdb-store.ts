@@ -8,6 +8,9 @@ import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import type { EntryDocDoc, EntryViewDoc } from './rxdb-schema';
 import { toViewDoc } from './view-doc';
 
+/** Entries written per bulk call. */
+const WRITE_SLICE = 128;
+
 export class RxdbReplicaStore implements ReplicaStore {
   /** `${id}:${digest}` of our own recent writes, to tell them apart from other tabs' writes. */
   private readonly ownWrites = new Set<string>();
@@ -33,10 +36,14 @@ export class RxdbReplicaStore implements ReplicaStore {
   async putEntries(entries: readonly StoredEntry[]): Promise<void> {
     if (entries.length === 0) return;
     for (const e of entries) this.ownWrites.add(`${e.id}:${e.view.headsDigest}`);
-    // Documents before views: a crash in between leaves a view older than its document, which the next
-    // merge repairs, never a view that claims changes the document lacks.
-    await throwOnErrors(this.docs.bulkUpsert(entries.map((e) => ({ id: e.id, bytes: toBase64(e.bytes), sigs: toBase64(e.sigs) }))));
-    await throwOnErrors(this.views.bulkUpsert(entries.map((e) => toViewDoc(e.view))));
+    // In slices: one bulk write of a thousand documents holds the page for a long task.
+    for (let i = 0; i < entries.length; i += WRITE_SLICE) {
+      const slice = entries.slice(i, i + WRITE_SLICE);
+      // Documents before views: a crash in between leaves a view older than its document, which the next
+      // merge repairs, never a view that claims changes the document lacks.
+      await throwOnErrors(this.docs.bulkUpsert(slice.map((e) => ({ id: e.id, bytes: toBase64(e.bytes), sigs: toBase64(e.sigs) }))));
+      await throwOnErrors(this.views.bulkUpsert(slice.map((e) => toViewDoc(e.view))));
+    }
   }
 
   onExternalWrite(listener: (rows: IndexRow[]) => void): () => void {
