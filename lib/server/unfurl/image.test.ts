@@ -6,15 +6,9 @@ import { ImageRefused } from './errors';
 import { exifPhoto, noise } from './fixtures/images';
 import { buildPngBomb } from './fixtures/png-bomb';
 import { reencodePreviewImage } from './image';
+import { rejectionOf } from './fixtures/rejection';
 
-async function refusal(promise: Promise<unknown>): Promise<ImageRefused> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ImageRefused);
-  return error as ImageRefused;
-}
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, ImageRefused);
 
 let bomb: Uint8Array;
 beforeAll(async () => {

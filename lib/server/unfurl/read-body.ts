@@ -1,6 +1,7 @@
 // Reads a response body up to a byte cap. Past the cap it stops pulling and closes the iterator, which
 // destroys a node stream, so a never-ending page costs at most the cap plus one chunk.
 import { raceAbort } from './abort';
+import { concatBytes } from '../../core/bytes';
 
 export interface CappedBody {
   bytes: Uint8Array;
@@ -29,15 +30,5 @@ export async function readCapped(body: AsyncIterable<Uint8Array>, maxBytes: numb
   } finally {
     void Promise.resolve(iterator.return?.()).catch(() => {});
   }
-  return { bytes: concat(chunks, total), truncated };
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return { bytes: concatBytes(chunks), truncated };
 }

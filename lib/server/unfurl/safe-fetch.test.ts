@@ -10,6 +10,7 @@ import { endless, html, redirect, stalled, startFixtureServer, type FixtureServe
 import { PUBLIC_ADDRESS } from './fixtures/ssrf-cases';
 import { safeFetch, USER_AGENT } from './safe-fetch';
 import { parseTarget } from './target';
+import { rejectionOf } from './fixtures/rejection';
 
 let server: FixtureServer;
 let endlessBytesWritten = 0;
@@ -68,14 +69,7 @@ afterAll(async () => {
 const loopback = { allowLoopback: true } as const;
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-async function refusal(promise: Promise<unknown>): Promise<FetchRefused> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FetchRefused);
-  return error as FetchRefused;
-}
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, FetchRefused);
 
 describe('safeFetch on a loopback fixture server', () => {
   it('fetches a page and sends the bot headers, and no cookies', async () => {

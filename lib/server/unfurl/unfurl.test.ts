@@ -11,6 +11,7 @@ import { exifPhoto, solidJpeg, solidPng } from './fixtures/images';
 import { buildPngBomb } from './fixtures/png-bomb';
 import { safeFetch } from './safe-fetch';
 import { createUnfurler, type Unfurler } from './unfurl';
+import { rejectionOf } from './fixtures/rejection';
 
 let server: FixtureServer;
 let unfurler: Unfurler;
@@ -94,14 +95,7 @@ afterAll(async () => {
 
 const at = (path: string) => `${server.origin}${path}`;
 
-async function refusal(promise: Promise<unknown>): Promise<FetchRefused> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FetchRefused);
-  return error as FetchRefused;
-}
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, FetchRefused);
 
 describe('unfurl', () => {
   it('reads an Open Graph page and re-encodes its 3000×2000 EXIF photo', async () => {
