@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EntryFields } from '../../lib/core/entry-fields';
 import type { EntryId } from '../../lib/core/ids';
-import { createEntry, describeChange } from '../../lib/crdt/entry-doc';
+import { createEntry, describeChange, type CreatedEntry } from '../../lib/crdt/entry-doc';
 import { identityFromSeed, signChange, signerFromIdentity, verifySignature, type Signer } from '../../lib/crdt/envelope';
 import { encodeSignatures } from '../../lib/crdt/signature-set';
 import type { StoredEntry } from '../../lib/net/replica-store';
@@ -75,6 +75,75 @@ export function realisticFields(rng: Rng, i: number): EntryFields {
   return { url, magnet, title, description, tags };
 }
 
+export interface GeneratedEntry {
+  /** The entry as its author created it: ID, saved document, creating change, materialised view. */
+  entry: CreatedEntry;
+  signer: Signer;
+  /** The author's signature over the creating change's hash. */
+  sig: Uint8Array;
+  /** The creating change's hash. */
+  hash: string;
+  /** JSON size of the entry's fields. */
+  fieldsJsonBytes: number;
+}
+
+export interface GenerateEntriesOptions {
+  entries: number;
+  seed: number;
+  batchSize?: number;
+  authors?: number;
+  /** Accumulates the time spent making documents and signing them, ms. */
+  ms?: { documents: number; signatures: number };
+}
+
+/**
+ * Realistic signed entries, in batches (oldest first), without any store. Deterministic: one seed
+ * gives the same identities, fields, timestamps, entry IDs and signatures. `generateReplica` writes
+ * exactly these into SQLite.
+ */
+export async function* generateEntries(opts: GenerateEntriesOptions): AsyncGenerator<GeneratedEntry[]> {
+  const batchSize = opts.batchSize ?? 1000;
+  const rng = seededRng(opts.seed);
+  const ms = opts.ms ?? { documents: 0, signatures: 0 };
+
+  const signers: Signer[] = [];
+  for (let a = 0; a < (opts.authors ?? 64); a++) {
+    const keys = await identityFromSeed(rng.bytes(32));
+    signers.push(await signerFromIdentity(keys, toHex(rng.bytes(8))));
+  }
+
+  // Spread over time like a live instance: one entry every ~30 s on average, from a fixed start.
+  let now = Date.UTC(2025, 0, 1);
+  for (let start = 0; start < opts.entries; start += batchSize) {
+    const n = Math.min(batchSize, opts.entries - start);
+    let t = performance.now();
+    const created: Array<{ entry: CreatedEntry; signer: Signer; fieldsJsonBytes: number }> = [];
+    for (let k = 0; k < n; k++) {
+      const fields = realisticFields(rng, start + k);
+      const fieldsJsonBytes = JSON.stringify(fields).length;
+      const signer = rng.pick(signers);
+      now += 1000 + rng.int(59_000);
+      created.push({ entry: createEntry(fields, signer.author, signer.actor, now), signer, fieldsJsonBytes });
+    }
+    ms.documents += performance.now() - t;
+
+    t = performance.now();
+    const batch: GeneratedEntry[] = await Promise.all(
+      created.map(async (c) => {
+        const { sig } = await signChange(c.signer, c.entry.change);
+        return { ...c, sig, hash: describeChange(c.entry.change).hash };
+      }),
+    );
+    ms.signatures += performance.now() - t;
+    if (start === 0) {
+      // One spot check that the records are what a verifier accepts.
+      const first = batch[0]!;
+      if (!(await verifySignature(first.signer.author, first.sig, first.hash))) throw new Error('generated signature does not verify');
+    }
+    yield batch;
+  }
+}
+
 export interface GenerateOptions {
   dataDir: string;
   entries: number;
@@ -97,16 +166,7 @@ export interface GenerateResult {
 }
 
 export async function generateReplica(opts: GenerateOptions): Promise<GenerateResult> {
-  const batchSize = opts.batchSize ?? 1000;
-  const rng = seededRng(opts.seed);
   const t0 = performance.now();
-
-  const signers: Signer[] = [];
-  for (let a = 0; a < (opts.authors ?? 64); a++) {
-    const keys = await identityFromSeed(rng.bytes(32));
-    signers.push(await signerFromIdentity(keys, toHex(rng.bytes(8))));
-  }
-
   const dbFile = join(opts.dataDir, 'replica.db');
   const store = new SqlReplicaStore(dbFile);
   const ids: EntryId[] = [];
@@ -114,42 +174,14 @@ export async function generateReplica(opts: GenerateOptions): Promise<GenerateRe
   const ms = { total: 0, documents: 0, signatures: 0, sqlite: 0 };
   let fieldsBytes = 0;
   let docBytes = 0;
-  // Spread over time like a live instance: one entry every ~30 s on average, from a fixed start.
-  let now = Date.UTC(2025, 0, 1);
   try {
-    for (let start = 0; start < opts.entries; start += batchSize) {
-      const n = Math.min(batchSize, opts.entries - start);
-      let t = performance.now();
-      const created = [];
-      for (let k = 0; k < n; k++) {
-        const fields = realisticFields(rng, start + k);
-        fieldsBytes += JSON.stringify(fields).length;
-        const signer = rng.pick(signers);
-        now += 1000 + rng.int(59_000);
-        const entry = createEntry(fields, signer.author, signer.actor, now);
+    for await (const generated of generateEntries({ entries: opts.entries, seed: opts.seed, batchSize: opts.batchSize, authors: opts.authors, ms })) {
+      const batch: StoredEntry[] = generated.map(({ entry, sig, hash, fieldsJsonBytes }) => {
+        fieldsBytes += fieldsJsonBytes;
         docBytes += entry.bytes.length;
-        created.push({ entry, signer });
-      }
-      ms.documents += performance.now() - t;
-
-      t = performance.now();
-      const batch: StoredEntry[] = await Promise.all(
-        created.map(async ({ entry, signer }) => {
-          const { sig } = await signChange(signer, entry.change);
-          const { hash } = describeChange(entry.change);
-          return { id: entry.id, bytes: entry.bytes, view: entry.view, sigs: encodeSignatures(new Map([[hash, sig]])) };
-        }),
-      );
-      ms.signatures += performance.now() - t;
-      if (start === 0) {
-        // One spot check that the records are what a verifier accepts.
-        const first = created[0]!;
-        const { hash } = describeChange(first.entry.change);
-        const sig = batch[0]!.sigs.subarray(32, 96);
-        if (!(await verifySignature(first.signer.author, sig, hash))) throw new Error('generated signature does not verify');
-      }
-
-      t = performance.now();
+        return { id: entry.id, bytes: entry.bytes, view: entry.view, sigs: encodeSignatures(new Map([[hash, sig]])) };
+      });
+      const t = performance.now();
       await store.putEntries(batch);
       const batchMs = performance.now() - t;
       ms.sqlite += batchMs;
@@ -172,4 +204,3 @@ export async function generateReplica(opts: GenerateOptions): Promise<GenerateRe
     avgDocBytes: docBytes / Math.max(1, opts.entries),
   };
 }
-
