@@ -17,7 +17,11 @@ import { RxdbReplicaStore } from '../storage/rxdb-store';
 import { SocketIoChannel } from '../transports/socketio';
 import type { LodestoneCollections } from './database';
 import { MeshManager } from './mesh';
+import { sweepUnusedBlobs } from './blob-sweep';
 import { yieldToPage } from './yield-to-page';
+
+/** How often the tab holding the connection drops images no live entry names. */
+const BLOB_SWEEP_MS = 10 * 60_000;
 
 export interface ReplicateLodestoneOptions {
   collection: LodestoneCollections['entries'];
@@ -102,6 +106,11 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   mesh.start();
   signaling.connect();
   const reconcileTimer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
+  const sweep = () =>
+    void sweepUnusedBlobs({ entries: options.collection, blobs: options.blobsCollection }).catch((err: unknown) =>
+      log.warn('image sweep failed', { err: String(err) }),
+    );
+  const sweepTimer = setInterval(sweep, BLOB_SWEEP_MS);
 
   const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -141,6 +150,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     },
     async cancel() {
       clearInterval(reconcileTimer);
+      clearInterval(sweepTimer);
       mesh.stop();
       engine.close();
       signaling.close();
