@@ -20,6 +20,7 @@ const view = (id: string, image: string, deleted = false): EntryViewDoc => ({
   siteName: '',
   image,
   createdAt: 1,
+  feedOrder: 1e15 - 1,
   updatedAt: 1,
   deleted,
   heads: [],

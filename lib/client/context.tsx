@@ -5,17 +5,28 @@ import type { MangoQuerySelector } from 'rxdb/plugins/core';
 import type { EntryViewDoc } from '../storage/rxdb-schema';
 import type { PeerSummary } from '../protocol/sync-engine';
 import type { SignalingStatus } from '../discovery/signaling-client';
+import type { LodestoneDatabase } from './database';
 import type { ClientConfig, LodestoneNode } from './node';
 import type { TabRole } from './tab-coordination';
 
 type NodeState = { status: 'starting' } | { status: 'ready'; node: LodestoneNode } | { status: 'failed'; error: string };
 
 const NodeContext = createContext<NodeState>({ status: 'starting' });
+/** The local database, as soon as it is open: the feed renders from it before the node is ready. */
+const DatabaseContext = createContext<LodestoneDatabase | undefined>(undefined);
 
 export function LodestoneProvider({ config, children }: { config: ClientConfig; children: ReactNode }) {
   const [state, setState] = useState<NodeState>({ status: 'starting' });
+  const [db, setDb] = useState<LodestoneDatabase | undefined>(undefined);
   useEffect(() => {
     let cancelled = false;
+    // The same shared promise the node awaits: opening it here only lets the feed start sooner.
+    import('./database')
+      .then(({ getDatabase }) => getDatabase())
+      .then(
+        (opened) => !cancelled && setDb(opened),
+        () => undefined,
+      );
     // Loaded on the client only: server rendering never evaluates WebRTC, RxDB or WebAssembly code.
     import('./node')
       .then(({ startNode }) => startNode(config))
@@ -29,7 +40,15 @@ export function LodestoneProvider({ config, children }: { config: ClientConfig; 
     // The node lives as long as the page; config does not change after the first render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-  return <NodeContext.Provider value={state}>{children}</NodeContext.Provider>;
+  return (
+    <DatabaseContext.Provider value={state.status === 'ready' ? state.node.db : db}>
+      <NodeContext.Provider value={state}>{children}</NodeContext.Provider>
+    </DatabaseContext.Provider>
+  );
+}
+
+export function useDatabase(): LodestoneDatabase | undefined {
+  return useContext(DatabaseContext);
 }
 
 export function useNodeState(): NodeState {
@@ -57,12 +76,12 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * as one of 100.
  */
 export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | undefined; more: boolean } {
-  const node = useNode();
+  const db = useDatabase();
   const [state, setState] = useState<{ entries: EntryViewDoc[] | undefined; more: boolean }>({ entries: undefined, more: false });
   const { limit, tag } = filter;
   const words = filter.words.join(' ');
   useEffect(() => {
-    if (node === undefined) return;
+    if (db === undefined) return;
     const selector: Record<string, unknown> = {};
     if (tag !== undefined) selector.tags = { $elemMatch: { $eq: tag } };
     const terms = words === '' ? [] : words.split(' ');
@@ -72,23 +91,23 @@ export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | und
         return { $or: [{ title: re }, { description: re }, { url: re }, { displayName: re }, { tags: { $elemMatch: re } }] };
       });
     }
-    const sub = node.db.entries
-      .find({ selector: selector as MangoQuerySelector<EntryViewDoc>, sort: [{ createdAt: 'desc' }], limit: limit + 1 })
+    const sub = db.entries
+      .find({ selector: selector as MangoQuerySelector<EntryViewDoc>, sort: [{ feedOrder: 'asc' }], limit: limit + 1 })
       .$.subscribe((docs) => setState({ entries: docs.slice(0, limit).map((d) => d.toJSON() as EntryViewDoc), more: docs.length > limit }));
     return () => sub.unsubscribe();
-  }, [node, limit, tag, words]);
+  }, [db, limit, tag, words]);
   return state;
 }
 
 /** One entry, live; null when not held (or deleted here). */
 export function useEntry(id: string): EntryViewDoc | null | undefined {
-  const node = useNode();
+  const db = useDatabase();
   const [entry, setEntry] = useState<EntryViewDoc | null | undefined>(undefined);
   useEffect(() => {
-    if (node === undefined) return;
-    const sub = node.db.entries.findOne(id).$.subscribe((doc) => setEntry(doc === null ? null : (doc.toJSON() as EntryViewDoc)));
+    if (db === undefined) return;
+    const sub = db.entries.findOne(id).$.subscribe((doc) => setEntry(doc === null ? null : (doc.toJSON() as EntryViewDoc)));
     return () => sub.unsubscribe();
-  }, [node, id]);
+  }, [db, id]);
   return entry;
 }
 

@@ -7,10 +7,16 @@ import { lodestoneCollections } from './rxdb-collections';
 import { entryViewSchema, type EntryViewDoc } from './rxdb-schema';
 
 describe('browser replica schema migration', () => {
-  it('gives views stored before previews empty preview fields, and keeps everything else', async () => {
+  it('gives views stored before previews empty preview fields and a feed order, and keeps everything else', async () => {
     const name = `migration${Date.now()}`;
-    const { siteName: _s, image: _i, ...oldProperties } = entryViewSchema.properties;
-    const v0 = { ...entryViewSchema, version: 0, properties: oldProperties } as typeof entryViewSchema;
+    const { siteName: _s, image: _i, feedOrder: _f, ...oldProperties } = entryViewSchema.properties;
+    const v0 = {
+      ...entryViewSchema,
+      version: 0,
+      properties: oldProperties,
+      required: entryViewSchema.required!.filter((k) => k !== 'feedOrder'),
+      indexes: ['createdAt'],
+    } as typeof entryViewSchema;
     const old = await createRxDatabase({ name, storage: getRxStorageDexie(), multiInstance: false });
     const cols0 = await old.addCollections({ entries: { schema: v0 } });
     const before = {
@@ -36,7 +42,7 @@ describe('browser replica schema migration', () => {
     const db = await createRxDatabase({ name, storage: getRxStorageDexie(), multiInstance: false });
     const cols = await db.addCollections({ entries: lodestoneCollections.entries });
     const doc = await cols.entries.findOne(before.id).exec();
-    expect(doc?.toJSON()).toMatchObject({ ...before, siteName: '', image: '' });
+    expect(doc?.toJSON()).toMatchObject({ ...before, siteName: '', image: '', feedOrder: 1e15 - 1 });
     await db.remove();
   });
 });

@@ -17,10 +17,19 @@ export interface EntryViewDoc {
   siteName: string;
   image: string;
   createdAt: number;
+  /** FEED_ORDER_BASE − createdAt: the feed's newest-first order as an ascending index, the only
+   * direction RxDB's Dexie storage walks, so "newest 100" reads 100 records, not the whole replica. */
+  feedOrder: number;
   updatedAt: number;
   deleted: boolean;
   heads: string[];
   headsDigest: string;
+}
+
+export const FEED_ORDER_BASE = 1e15;
+
+export function feedOrderOf(createdAt: number): number {
+  return Math.max(0, FEED_ORDER_BASE - createdAt);
 }
 
 export interface EntryDocDoc {
@@ -47,8 +56,8 @@ export interface SettingDoc {
 }
 
 export const entryViewSchema: RxJsonSchema<EntryViewDoc> = {
-  // 1: siteName and image (previews).
-  version: 1,
+  // 1: siteName and image (previews). 2: feedOrder.
+  version: 2,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -66,18 +75,20 @@ export const entryViewSchema: RxJsonSchema<EntryViewDoc> = {
     image: { type: 'string' },
     // Indexed numbers need bounds in RxDB; Dexie needs indexed fields to be required.
     createdAt: { type: 'number', minimum: 0, maximum: 1e15, multipleOf: 1 },
+    feedOrder: { type: 'number', minimum: 0, maximum: FEED_ORDER_BASE, multipleOf: 1 },
     updatedAt: { type: 'number' },
     deleted: { type: 'boolean' },
     heads: { type: 'array', items: { type: 'string' } },
     headsDigest: { type: 'string' },
   },
-  required: ['id', 'author', 'createdAt', 'deleted', 'headsDigest'],
-  indexes: ['createdAt'],
+  required: ['id', 'author', 'createdAt', 'feedOrder', 'deleted', 'headsDigest'],
+  indexes: ['createdAt', 'feedOrder'],
 };
 
-/** Views stored before previews existed gain empty preview fields. */
+/** Views stored before previews existed gain empty preview fields; before feedOrder, that key. */
 export const entryViewMigrations = {
-  1: (doc: Omit<EntryViewDoc, 'siteName' | 'image'>): EntryViewDoc => ({ ...doc, siteName: '', image: '' }),
+  1: (doc: Omit<EntryViewDoc, 'siteName' | 'image' | 'feedOrder'>): Omit<EntryViewDoc, 'feedOrder'> => ({ ...doc, siteName: '', image: '' }),
+  2: (doc: Omit<EntryViewDoc, 'feedOrder'>): EntryViewDoc => ({ ...doc, feedOrder: feedOrderOf(doc.createdAt) }),
 };
 
 export const blobSchema: RxJsonSchema<BlobDoc> = {

@@ -1,6 +1,6 @@
 // The materialised view as the plain document the browser stores and the pages render.
 import type { EntryView } from '../crdt/entry-view';
-import type { EntryViewDoc } from './rxdb-schema';
+import { feedOrderOf, type EntryViewDoc } from './rxdb-schema';
 
 export function toViewDoc(v: EntryView): EntryViewDoc {
   return {
@@ -17,6 +17,7 @@ export function toViewDoc(v: EntryView): EntryViewDoc {
     siteName: v.siteName,
     image: v.image,
     createdAt: v.createdAt,
+    feedOrder: feedOrderOf(v.createdAt),
     updatedAt: v.updatedAt,
     deleted: v.deleted,
     heads: [...v.heads],
