@@ -153,7 +153,7 @@ export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes
   try {
     const heads = A.getHeads(doc);
     const changed = heads.join(',') !== headsBefore;
-    const hashes = changes.map((c) => A.decodeChange(c).hash);
+    const hashes = changes.map((c) => describeChange(c).hash);
     const missing = A.getMissingDeps(doc, hashes) as ChangeHash[];
     // Not "not missing": getMissingDeps leaves out changes Automerge queued for lack of their deps,
     // which save() does not keep.
@@ -233,10 +233,21 @@ export function isPlainChange(bytes: Uint8Array): boolean {
   return bytes.length > 9 && CHANGE_MAGIC.every((b, i) => bytes[i] === b) && bytes[8] === CHUNK_TYPE_CHANGE;
 }
 
+/**
+ * Decoded facts by change buffer: the receive path asks about each change several times (checks,
+ * dedupe, merge, signature set), and decoding out of WebAssembly is a large part of its cost.
+ * Callers must treat the facts as read-only.
+ */
+const factsOf = new WeakMap<Uint8Array, ChangeFacts>();
+
 export function describeChange(change: Uint8Array): ChangeFacts {
+  const known = factsOf.get(change);
+  if (known !== undefined) return known;
   if (!isPlainChange(change)) throw new Error('not an uncompressed change chunk');
   const c = A.decodeChange(change);
-  return { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time, ops: c.ops as ChangeOp[] };
+  const facts = { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time, ops: c.ops as ChangeOp[] };
+  factsOf.set(change, facts);
+  return facts;
 }
 
 export function viewFromBytes(id: EntryId, bytes: Uint8Array): EntryView | undefined {
