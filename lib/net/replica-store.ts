@@ -16,10 +16,12 @@ export interface StoredEntry {
 export interface IndexRow {
   id: EntryId;
   headsDigest: string;
+  /** The entry's createdAt (set once, by its creating change): reconciliation orders by it. */
+  createdAt: number;
 }
 
 export interface ReplicaStore {
-  /** (id, headsDigest) of every entry held, in any order; cheap: never loads documents. */
+  /** (id, headsDigest, createdAt) of every entry held, in any order; cheap: never loads documents. */
   loadIndex(): Promise<IndexRow[]>;
   /** Saved documents and signatures for the given IDs; absent IDs are left out. */
   getDocs(ids: readonly EntryId[]): Promise<Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>>;

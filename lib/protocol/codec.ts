@@ -5,6 +5,11 @@
 //
 // decodeFrame checks sizes before it parses anything and never throws on hostile input: it returns
 // a ProtocolError describing why the frame was refused.
+//
+// Compression (used for `changes`, messages.ts): raw DEFLATE through fflate. Inflating is capped:
+// input goes in small slices and stops as soon as the output passes the size the sender declared,
+// so a 256 KiB bomb never gets to inflate to its ~250 MB.
+import { deflateSync, Inflate } from 'fflate';
 import { ProtocolError } from '../core/errors';
 import { LIMITS } from '../core/limits';
 
@@ -101,4 +106,42 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = LIMITS.message
   }
   if (o !== bytes.length) return fail('trailing-bytes');
   return { ok: true, frame: { header, blobs } };
+}
+
+/** Input slice per inflate step: bounds what one step can produce (DEFLATE expands at most ~1032×). */
+const INFLATE_SLICE = 1024;
+
+/** Raw DEFLATE of `data`, or undefined if the library fails (the caller then sends it plain). */
+export function deflateBatch(data: Uint8Array): Uint8Array | undefined {
+  try {
+    return deflateSync(data, { level: 6 });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Inflates raw DEFLATE data that must come to exactly `size` bytes (at most LIMITS.messageBytes).
+ * Returns undefined for anything else (corrupt, truncated, longer or shorter). Never throws.
+ */
+export function inflateCapped(data: Uint8Array, size: number): Uint8Array | undefined {
+  if (!Number.isSafeInteger(size) || size < 1 || size > LIMITS.messageBytes) return undefined;
+  const out = new Uint8Array(size);
+  let got = 0;
+  let done = false;
+  try {
+    const inflate = new Inflate((chunk, final) => {
+      if (got + chunk.length > size) throw new RangeError('inflates past its declared size');
+      out.set(chunk, got);
+      got += chunk.length;
+      if (final) done = true;
+    });
+    for (let o = 0; o < data.length; o += INFLATE_SLICE) {
+      const end = Math.min(data.length, o + INFLATE_SLICE);
+      inflate.push(data.subarray(o, end), end === data.length);
+    }
+  } catch {
+    return undefined;
+  }
+  return done && got === size ? out : undefined;
 }

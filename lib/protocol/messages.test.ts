@@ -7,16 +7,16 @@ import type { ChangeHash, EntryId, PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import { createEntry, describeChange, editEntry } from '../crdt/entry-doc';
 import { identityFromSeed, signChange, signerFromIdentity, type SignedChange } from '../crdt/envelope';
-import { encodeFrame } from './codec';
+import { decodeFrame, encodeFrame } from './codec';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type DecodedMessage, type Message } from './messages';
-import { ReconSide, type ReconRange } from './reconcile';
+import { EMPTY_FP, ReconSide, shortItem, type ReconItem, type ReconRange } from './reconcile';
 import { sampleFields } from '../testing/samples';
 
 const T0 = 1_700_000_000_000;
 const fields: EntryFields = sampleFields();
 
 const hex32 = (s: string) => sha256Hex(s).slice(0, 32);
-const item = (s: string) => `${hex32('id' + s)}:${hex32('digest' + s)}`;
+const item = (s: string, createdAt = T0): ReconItem => ({ id: hex32('id' + s), createdAt, digest: hex32('digest' + s) });
 const peerId = 'a'.repeat(32) as PeerId;
 const idA = hex32('a') as EntryId;
 const hash = (s: string) => sha256Hex(s) as ChangeHash;
@@ -50,14 +50,17 @@ function roundTrip(msg: Message): Message {
 }
 
 function reconRanges(): ReconRange[] {
-  const sorted = ['1', '2', '3', '4', '5', '6'].map(item).sort();
+  const sorted = ['1', '2', '3', '4', '5', '6'].map((s, k) => shortItem(item(s, T0 + k * 1000)));
   const [, i2, i3, i4, i5, i6] = sorted as [string, string, string, string, string, string];
-  // [start, i2) by fingerprint (holding i1), [i2, i3) settled, [i3, i5) listed, [i5, end) a final list.
+  const bound = (s: string) => s.slice(0, 14);
+  // [start, i2) by fingerprint (holding i1), [i2, i3) settled, [i3, i5) listed, [i5, i6) a final
+  // list, [i6, end) empty on the sender's side.
   return [
-    { upper: i2, mode: 'fp', fp: 'f'.repeat(32), count: 1 },
-    { upper: i3, mode: 'skip' },
-    { upper: i5, mode: 'list', items: [i3, i4] },
-    { upper: '', mode: 'list', items: [i5, i6], final: true },
+    { upper: bound(i2), mode: 'fp', fp: 'f'.repeat(32), count: 1 },
+    { upper: bound(i3), mode: 'skip' },
+    { upper: bound(i5), mode: 'list', items: [i3, i4] },
+    { upper: bound(i6), mode: 'list', items: [i5], final: true },
+    { upper: '', mode: 'fp', fp: EMPTY_FP, count: 0 },
   ];
 }
 
@@ -72,7 +75,7 @@ describe('encodeMessage / decodeMessage round trips', () => {
   it('recon, with hand-made ranges of every mode and with a real reconciliation exchange', () => {
     const msg: Message = { type: 'recon', round: 3, ranges: reconRanges() };
     expect(roundTrip(msg)).toEqual(msg);
-    const mine = Array.from({ length: 200 }, (_, i) => item(String(i))).sort();
+    const mine = Array.from({ length: 200 }, (_, i) => item(String(i), T0 + i * 7000));
     const theirs = mine.filter((_, i) => i % 7 !== 0);
     const a = new ReconSide(mine);
     const b = new ReconSide(theirs);
@@ -153,14 +156,17 @@ describe('decodeMessage rejects', () => {
     expect(reasonOf(decodeMessage(encodeFrame(good, [new Uint8Array(1)])))).toBe('bad-hello');
   });
 
-  it('a recon that does not cover the keyspace properly', () => {
+  it('a recon that does not cover the keyspace properly, or is not in the binary form', () => {
     const ranges = reconRanges();
+    const framed = decodeFrame(encodeMessage({ type: 'recon', round: 0, ranges }));
+    if (!framed.ok) throw framed.error;
+    const blob = framed.frame.blobs[0]!;
+    expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', round: 0 }, [blob])))).toBe('ok');
+    // Invalid ranges have no binary form: they go out as JSON, which no peer accepts.
     for (const bad of [
       { round: 0, ranges: [] },
       { round: 0 },
-      { round: -1, ranges },
-      { round: 0.5, ranges },
-      { round: '0', ranges },
+      { round: 0, ranges },
       { round: 0, ranges: ranges.slice(0, -1) }, // does not end in ''
       { round: 0, ranges: [...ranges].reverse() },
       { round: 0, ranges: [{ upper: '', mode: 'fp', fp: 'F'.repeat(32), count: 1 }] },
@@ -169,8 +175,13 @@ describe('decodeMessage rejects', () => {
       { round: 0, ranges: [{ upper: '', mode: 'other' }] },
     ]) {
       expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', ...bad }))), JSON.stringify(bad)).toBe('bad-recon');
+      if (bad.ranges !== ranges) expect(reasonOf(decodeMessage(encodeMessage({ type: 'recon', ...bad } as Message))), JSON.stringify(bad)).toBe('bad-recon');
     }
-    expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', round: 0, ranges }, [new Uint8Array(1)])))).toBe('bad-recon');
+    for (const round of [-1, 0.5, '0', null, 2 ** 53]) {
+      expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', round }, [blob]))), String(round)).toBe('bad-recon');
+    }
+    expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', round: 0 }, [blob, blob])))).toBe('bad-recon');
+    expect(reasonOf(decodeMessage(encodeFrame({ type: 'recon', round: 0 }, [blob.subarray(0, blob.length - 1)])))).toBe('bad-recon');
   });
 
   it('heads with bad hashes or ids', () => {
@@ -236,10 +247,11 @@ describe('__proto__ keys in headers', () => {
     expect(reasonOf(changes)).toBe('ok');
     expect(reasonOf(decodeMessage(rawFrame(`{"type":"changes","entries":[{"id":"${entryB.id}",${P}}]}`, [c.change, c.sig])))).toBe('bad-changes');
 
-    const recon = decodeMessage(rawFrame(`{"type":"recon","round":0,"ranges":[{"upper":"","mode":"skip",${P}}],${P}}`));
+    const skipAll = Uint8Array.of(1, 4); // one range: skip, up to the end
+    const recon = decodeMessage(rawFrame(`{"type":"recon","round":0,${P}}`, [skipAll]));
     expect(reasonOf(recon)).toBe('ok');
-    if (recon.ok && recon.message.type === 'recon') expect((recon.message.ranges[0] as unknown as Record<string, unknown>).polluted).toBeUndefined();
-    expect(reasonOf(decodeMessage(rawFrame(`{"type":"recon","__proto__":{"round":0,"ranges":[{"upper":"","mode":"skip"}]}}`)))).toBe('bad-recon');
+    if (recon.ok) expect((recon.message as unknown as Record<string, unknown>).polluted).toBeUndefined();
+    expect(reasonOf(decodeMessage(rawFrame(`{"type":"recon","__proto__":{"round":0}}`, [skipAll])))).toBe('bad-recon');
 
     expect(reasonOf(decodeMessage(rawFrame(`{"type":"goodbye","reason":"bye",${P}}`)))).toBe('ok');
     expect(reasonOf(decodeMessage(rawFrame(`{"type":"goodbye",${P}}`)))).toBe('bad-goodbye');

@@ -6,10 +6,14 @@ import { ProtocolError } from '../core/errors';
 import { CHANGE_HASH_PATTERN, ENTRY_ID_PATTERN, type BlobHash, type ChangeHash, type EntryId, type PeerId } from '../core/ids';
 import { LIMITS } from '../core/limits';
 import type { SignedChange } from '../crdt/envelope';
-import { decodeFrame, encodeFrame } from './codec';
-import { validateReconMessage, type ReconRange } from './reconcile';
+import { decodeFrame, deflateBatch, encodeFrame, inflateCapped } from './codec';
+import type { ReconRange } from './reconcile';
+import { decodeRecon, encodeRecon } from './reconcile-wire';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: binary `recon` (reconcile-wire.ts) over items ordered by (createdAt, entry ID). */
+export const PROTOCOL_VERSION = 2;
+/** A peer whose hello lists this accepts `changes` compressed with DEFLATE (see encodeMessage). */
+export const DEFLATE_CAPABILITY = 'deflate-1';
 
 export type Message =
   | {
@@ -19,7 +23,7 @@ export type Message =
       network: string;
       capabilities: string[];
     }
-  /** One round of range-based set reconciliation over (entry ID, heads digest) items. */
+  /** One round of range-based set reconciliation (reconcile.ts); the ranges travel as one binary blob. */
   | { type: 'recon'; round: number; ranges: ReconRange[] }
   /** "This is what I hold of these entries; send me what I lack." Empty heads: I hold nothing. */
   | { type: 'heads'; entries: Array<{ id: EntryId; heads: ChangeHash[] }> }
@@ -75,14 +79,39 @@ const blobChunkSchema = z
   })
   .refine((m) => m.index < m.count);
 
-export function encodeMessage(msg: Message): Uint8Array {
+export interface EncodeOptions {
+  /**
+   * Compress a `changes` message when that makes it smaller (only for peers that listed
+   * DEFLATE_CAPABILITY): the whole plain frame is DEFLATE-compressed into the one blob of a frame
+   * whose header is `{type: 'changes', deflated: <plain frame length>}`.
+   */
+  deflate?: boolean;
+}
+
+export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8Array {
   if (msg.type === 'changes') {
     const blobs: Uint8Array[] = [];
     const entries = msg.entries.map((e) => {
       for (const c of e.changes) blobs.push(c.change, c.sig);
       return { id: e.id, n: e.changes.length };
     });
-    return encodeFrame({ type: 'changes', entries }, blobs);
+    const plain = encodeFrame({ type: 'changes', entries }, blobs);
+    if (options.deflate !== true || plain.length > LIMITS.messageBytes) return plain;
+    const packed = deflateBatch(plain);
+    if (packed === undefined) return plain;
+    const framed = encodeFrame({ type: 'changes', deflated: plain.length }, [packed]);
+    return framed.length < plain.length ? framed : plain;
+  }
+  if (msg.type === 'recon') {
+    let blob: Uint8Array | undefined;
+    try {
+      blob = encodeRecon({ ranges: msg.ranges });
+    } catch {
+      // Ranges that have no binary form (hand-made, malformed) go out as JSON, which every peer
+      // refuses as a bad message: what they would be anyway.
+      return encodeFrame({ type: 'recon', round: msg.round, ranges: msg.ranges });
+    }
+    return encodeFrame({ type: 'recon', round: msg.round }, [blob]);
   }
   if (msg.type === 'blob-chunk') {
     const { data, ...header } = msg;
@@ -95,7 +124,13 @@ export type DecodedMessage = { ok: true; message: Message } | { ok: false; error
 
 const bad = (reason: string): DecodedMessage => ({ ok: false, error: new ProtocolError(reason) });
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
+  return decodeFramed(bytes, true);
+}
+
+function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
   const framed = decodeFrame(bytes);
   if (!framed.ok) return framed;
   const { header, blobs } = framed.frame;
@@ -108,12 +143,12 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
       return { ok: true, message: { ...r.data, peerId: r.data.peerId as PeerId } };
     }
     case 'recon': {
-      const { ranges, round } = header as { ranges?: unknown; round?: unknown };
-      const candidate: unknown = { ranges };
-      if (blobs.length !== 0 || !Number.isSafeInteger(round) || (round as number) < 0 || !validateReconMessage(candidate)) {
-        return bad('bad-recon');
-      }
-      return { ok: true, message: { type: 'recon', round: round as number, ranges: candidate.ranges } };
+      const round = hasOwn(header, 'round') ? (header as { round?: unknown }).round : undefined;
+      const blob = blobs[0];
+      if (blobs.length !== 1 || blob === undefined || !Number.isSafeInteger(round) || (round as number) < 0) return bad('bad-recon');
+      const r = decodeRecon(blob);
+      if (!r.ok) return { ok: false, error: new ProtocolError('bad-recon', `bad-recon: ${r.reason}`) };
+      return { ok: true, message: { type: 'recon', round: round as number, ranges: r.message.ranges } };
     }
     case 'heads': {
       const r = headsSchema.safeParse(header);
@@ -121,6 +156,19 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
       return { ok: true, message: r.data as Message };
     }
     case 'changes': {
+      if (hasOwn(header, 'deflated')) {
+        // Compressed once, never twice: the inner frame must be a plain `changes`.
+        const size = (header as { deflated?: unknown }).deflated;
+        const packed = blobs[0];
+        if (!outer || blobs.length !== 1 || packed === undefined || !Number.isSafeInteger(size) || (size as number) < 1 || (size as number) > LIMITS.messageBytes) {
+          return bad('bad-deflate');
+        }
+        const inner = inflateCapped(packed, size as number);
+        if (inner === undefined) return bad('bad-deflate');
+        const decoded = decodeFramed(inner, false);
+        if (decoded.ok && decoded.message.type !== 'changes') return bad('bad-deflate');
+        return decoded;
+      }
       const r = changesHeaderSchema.safeParse(header);
       if (!r.success) return bad('bad-changes');
       const total = r.data.entries.reduce((n, e) => n + e.n, 0);

@@ -1,38 +1,67 @@
-// Range-based set reconciliation in the style of Negentropy. Each side holds a sorted,
-// duplicate-free array of items `${entryId}:${headsDigest}` (65 characters). The sides exchange
-// messages whose ranges cover the whole keyspace in order; a range is either settled ('skip'),
-// summarised by a fingerprint ('fp'), or spelled out ('list'). Ranges whose fingerprints differ are
-// split by count until they are small enough to be listed.
+// Range-based set reconciliation in the style of Negentropy, over one item per entry: its
+// createdAt, entry ID and heads digest. Two replicas holding an entry at different versions hold
+// different items for it, at the same place in the order.
 //
-// Both sides learn the full difference. When a side receives a plain list it knows both sets over
-// that range, records its `have`/`need`, and answers with a *final* list carrying the symmetric
-// difference over the range; the receiver of a final list knows which of those items it holds
-// (the peer lacks them) and which it does not (it lacks them), so `have`/`need` end up as mirror
-// images on the two sides. A final list is never answered except by 'skip'.
+// Design (the wire form is in reconcile-wire.ts; the index in reconcile-index.ts):
+// - Order: items sort by (createdAt, entry ID). createdAt is set once, by the creating change, so
+//   new entries gather at the end of the keyspace. The initiator's first message therefore splits
+//   the newest items finely: fingerprints of the last 16, then 64, 256, … items (×4 each step), and
+//   one for the rest. Identical replicas settle in that one message (~220 bytes at 100,000 items);
+//   entries created since the last sync are found one or two round trips later.
+// - Bounds: the shortest (createdAt, ID prefix) that separates two neighbouring items, at most
+//   6 bytes of ID (both sides cut the same range in the same place; varint deltas of times).
+// - Fingerprints: the first 16 bytes of SHA-256 of (sum of the items' 128-bit hashes mod 2^128,
+//   count), so any range's fingerprint comes from prefix sums. 16 bytes as Negentropy: a chance
+//   match is 2^-128, and forging one takes ~2^64 work where 8 bytes would leave ~2^32 (a forged
+//   match hides a difference from both sides). A range the peer holds nothing of says so with a
+//   count of 0 and no fingerprint bytes.
+// - Lists: an item in a list is "short": createdAt, 6 bytes of entry ID, 6 bytes of heads digest
+//   (about 15 bytes). 6 ID bytes plus createdAt name an entry (a clash costs a heads round trip at
+//   worst, see the session); 6 digest bytes tell versions apart (a chance clash is 2^-48 per pair).
+// - Differing ranges are split into 16 by count; a range where this side holds at most 32 items is
+//   listed. A plain list is answered with a *final* list: the symmetric difference over the range.
+//   The two sides learn the same items from that exchange, so `have`/`need` end up as mirror images,
+//   and each side also knows, per entry, whether the peer lacks the entry entirely (`push`: it can
+//   be sent at once, no heads round trip) or holds another version of it (`ask`: exchange heads).
+//   A final list is never answered except by 'skip'.
+// - Budget: a reply never exceeds its item and byte budget (bytes of the binary form, counted
+//   pessimistically); what does not fit ends in one trailing 'fp' over the rest of the keyspace,
+//   which later messages resolve. A side learns only from what it answers, so per message the
+//   `push`/`ask` work is bounded by the message budget.
+// - The index is live (shared with the replica and updated on every write): a round sees writes made
+//   while it runs. At worst a difference is found by the next round, or an entry is sent twice.
 //
-// The protocol is stateless between rounds: a side keeps only its items and what it has learnt.
-// A reply that would exceed its budget (item strings or JSON bytes) ends early with one 'fp' range
-// over the rest of the keyspace, which later rounds resolve.
-//
-// Cost, as JSON: identical sets take one message of about 90 bytes. A difference scattered over
-// the keyspace costs, per differing range, `branching` fingerprint ranges (~145 bytes each, most of
-// it the 65-character bound) at each level below the one where differences become isolated, then
-// one list of up to `listThreshold` items (~68 bytes each) and a short final list: about 4-5 KB
-// per differing entry at the defaults (100 differing entries among 100,000: ~470 KB, 9 messages).
+// Cost (bench/reconcile.ts, 100,000 items): identical replicas, one message of ~220 bytes; 100
+// entries new on one side, ~2.5 KB in 2–3 round trips; 100 entries edited at scattered places,
+// ~0.7 KB per entry (mostly the fingerprints of the levels above each), in 4 round trips.
 //
 // Pure TypeScript: no Node or DOM APIs.
-import { toHex } from '../core/bytes';
-import { sha256 } from '../core/hash';
+import type { EntryId } from '../core/ids';
+import {
+  boundBetween,
+  EMPTY_FP,
+  ENTRY_PREFIX,
+  MAX_TS,
+  ReconIndex,
+  SHORT_LENGTH,
+  shortOf,
+  TS_HEX,
+  type ReconItem,
+} from './reconcile-index';
 
-/** An item string, or '' meaning "+infinity" (the end of the keyspace). Ranges are [previous upper, upper). */
+export { EMPTY_FP, fingerprintOf, itemString, ReconIndex, shortItem, type ReconItem } from './reconcile-index';
+
+/** '' is the end of the keyspace; otherwise 14 hex digits of a time and 0–6 bytes of ID prefix. Ranges are [previous upper, upper). */
 export type Bound = string;
 
 export type ReconRange =
   | { upper: Bound; mode: 'skip' }
+  /** count 0 means "I hold nothing here" (its fingerprint is EMPTY_FP and does not travel). */
   | { upper: Bound; mode: 'fp'; fp: string; count: number }
   /**
-   * Without `final`: all of the sender's items in the range. With `final: true`: the answer to a
-   * plain list, namely the symmetric difference of the two sides' items in the range (sorted).
+   * Short items (38 hex: createdAt, 6 ID bytes, 6 digest bytes), strictly increasing. Without
+   * `final`: all of the sender's items in the range. With `final: true`: the answer to a plain list,
+   * the symmetric difference of the two sides' items in the range.
    */
   | { upper: Bound; mode: 'list'; items: string[]; final?: true };
 
@@ -47,130 +76,59 @@ export interface ReconOptions {
   /** Ranges holding at most this many local items are sent as lists. Default 32, at least 1. */
   listThreshold?: number;
   /**
-   * Item strings (list items plus range bounds) one reply may carry. Default 4096; raised to
-   * branching + 2 if lower, so that every reply makes progress. What does not fit (this or
-   * maxBytesPerMessage) is folded into one trailing 'fp' range and resolved in later rounds.
+   * Bounds plus list items one reply may carry. Default 4096; raised to branching + 2 if lower, so
+   * that every reply makes progress. What does not fit (this or maxBytesPerMessage) is folded into
+   * one trailing 'fp' range and resolved in later messages.
    */
   maxItemsPerMessage?: number;
-  /**
-   * Bytes of JSON.stringify(reply) not to exceed. Default 112 KiB, under the wire codec's 128 KiB
-   * header cap with room for the message envelope.
-   */
+  /** Bytes of the binary form not to exceed. Default 112 KiB, well under the 256 KiB frame limit. */
   maxBytesPerMessage?: number;
+  /** Split the newest items finely in initiate() (default true). */
+  tail?: boolean;
 }
 
-/** Item strings: `${entryId}:${headsDigest}`, both 32 lowercase hex characters. */
-export const RECON_ITEM_PATTERN = /^[0-9a-f]{32}:[0-9a-f]{32}$/;
-const ITEM_LENGTH = 65;
+export const BOUND_PATTERN = /^[0-9a-f]{14}(?:[0-9a-f]{2}){0,6}$/;
+export const SHORT_PATTERN = /^[0-9a-f]{38}$/;
 const FP_PATTERN = /^[0-9a-f]{32}$/;
 /** Sanity caps for untrusted messages (the wire's byte limit is tighter in practice). */
-const MAX_RANGES = 65_536;
-const MAX_ITEM_STRINGS = 65_536;
-const MAX_COUNT = 0xffff_ffff;
+export const MAX_RANGES = 65_536;
+export const MAX_ITEM_STRINGS = 65_536;
+export const MAX_COUNT = 0xffff_ffff;
 
 const DEFAULT_BRANCHING = 16;
 const DEFAULT_LIST_THRESHOLD = 32;
 const DEFAULT_MAX_ITEMS = 4096;
 const DEFAULT_MAX_BYTES = 112 * 1024;
-
-// ---------------------------------------------------------------------------------------------
-// Fingerprints
-
-/** The first 16 bytes of sha256(item) as four little-endian uint32 limbs (least significant first). */
-function itemHashLimbs(item: string, out: Uint32Array, at: number): void {
-  const h = sha256(item);
-  for (let k = 0; k < 4; k++) {
-    const o = k * 4;
-    out[at + k] = (h[o]! | (h[o + 1]! << 8) | (h[o + 2]! << 16) | (h[o + 3]! << 24)) >>> 0;
-  }
-}
-
-/** sha256(sum as 16 bytes LE || count as 4 bytes LE), first 16 bytes as hex. */
-function fingerprintOfSum(sum: Uint32Array, count: number): string {
-  const buf = new Uint8Array(20);
-  for (let k = 0; k < 4; k++) {
-    const v = sum[k]!;
-    buf[k * 4] = v & 0xff;
-    buf[k * 4 + 1] = (v >>> 8) & 0xff;
-    buf[k * 4 + 2] = (v >>> 16) & 0xff;
-    buf[k * 4 + 3] = (v >>> 24) & 0xff;
-  }
-  buf[16] = count & 0xff;
-  buf[17] = (count >>> 8) & 0xff;
-  buf[18] = (count >>> 16) & 0xff;
-  buf[19] = (count >>> 24) & 0xff;
-  return toHex(sha256(buf).subarray(0, 16));
-}
+/** initiate(): fingerprints of the last TAIL_FIRST items, then ×TAIL_FACTOR each step. */
+const TAIL_FIRST = 16;
+const TAIL_FACTOR = 4;
 
 /**
- * Fingerprint of items[from, to): the sum of each item's 128-bit hash (first 16 bytes of its
- * SHA-256, little-endian) modulo 2^128, hashed together with the count. Additive, so a side can
- * compute any range from prefix sums.
+ * Largest encodings, in bytes (reconcile-wire.ts): a bound is a tag byte, a time delta (varint,
+ * at most 8 bytes) and at most 6 ID bytes; the end bound is the tag alone. An 'fp' body is a count
+ * (at most 5 bytes) and 16 fingerprint bytes; a list is its length (at most 3 bytes) and, per item,
+ * a time delta and 12 bytes.
  */
-export function fingerprint(items: readonly string[], from: number, to: number): string {
-  const sum = new Uint32Array(4);
-  const h = new Uint32Array(4);
-  for (let i = from; i < to; i++) {
-    itemHashLimbs(items[i]!, h, 0);
-    addLimbs(sum, 0, sum, 0, h, 0);
-  }
-  return fingerprintOfSum(sum, Math.max(0, to - from));
-}
+export const WIRE_MAX = { bound: 15, endBound: 1, fpBody: 21, listHead: 3, item: 20, message: 3 } as const;
+const FP_RANGE_MAX = WIRE_MAX.bound + WIRE_MAX.fpBody;
+/** Kept back for the trailing 'fp' (upper '') that takes whatever does not fit. */
+const TAIL_RESERVE = WIRE_MAX.endBound + WIRE_MAX.fpBody;
 
-/** out[o..o+4) = a[ao..] + b[bo..] mod 2^128. */
-function addLimbs(out: Uint32Array, o: number, a: Uint32Array, ao: number, b: Uint32Array, bo: number): void {
-  let carry = 0;
-  for (let k = 0; k < 4; k++) {
-    const s = a[ao + k]! + b[bo + k]! + carry;
-    out[o + k] = s >>> 0;
-    carry = s > 0xffff_ffff ? 1 : 0;
-  }
-}
+const boundStrings = (upper: Bound): number => (upper === '' ? 0 : 1);
+const boundBytes = (upper: Bound): number => (upper === '' ? WIRE_MAX.endBound : WIRE_MAX.bound);
 
-/** out[0..4) = a[ao..] - b[bo..] mod 2^128. */
-function subLimbs(out: Uint32Array, a: Uint32Array, ao: number, b: Uint32Array, bo: number): void {
-  let borrow = 0;
-  for (let k = 0; k < 4; k++) {
-    const d = a[ao + k]! - b[bo + k]! - borrow;
-    out[k] = d >>> 0;
-    borrow = d < 0 ? 1 : 0;
-  }
-}
-
-const EMPTY_FP = fingerprintOfSum(new Uint32Array(4), 0);
-
-// ---------------------------------------------------------------------------------------------
-// Reconciliation
-
-const boundCost = (upper: Bound): number => (upper === '' ? 0 : 1);
-const digits = (n: number): number => String(n).length;
-
-/** Exact length of JSON.stringify(r) as built by this module (keys in this order, no escapes needed). */
-function rangeJsonLength(r: ReconRange): number {
-  const u = r.upper.length;
+function rangeBytes(r: ReconRange): number {
   switch (r.mode) {
     case 'skip':
-      return 26 + u; // {"upper":"…","mode":"skip"}
+      return boundBytes(r.upper);
     case 'fp':
-      return 73 + u + digits(r.count); // {"upper":"…","mode":"fp","fp":"<32>","count":N}
+      return boundBytes(r.upper) + WIRE_MAX.fpBody;
     case 'list':
-      return listJsonLength(u, r.items.length, r.final === true);
+      return boundBytes(r.upper) + WIRE_MAX.listHead + r.items.length * WIRE_MAX.item;
   }
 }
-/** {"upper":"…","mode":"list","items":["…",…],"final":true} */
-const listJsonLength = (upperLength: number, items: number, final: boolean): number =>
-  37 + upperLength + (items > 0 ? items * (ITEM_LENGTH + 3) - 1 : 0) + (final ? 13 : 0);
-/** {"ranges":[…]} around the ranges, which are separated by commas. */
-const MESSAGE_OVERHEAD = 12;
-/** The largest an 'fp' range can be, with its separating comma. */
-const FP_RANGE_MAX = 73 + ITEM_LENGTH + 10 + 1;
-/** Kept back for the trailing 'fp' (upper '') that takes whatever does not fit. */
-const TAIL_RESERVE = 73 + 10 + 1;
 
-/**
- * Accumulates a reply: merges adjacent skips and keeps count of the item strings (bounds and
- * list items) and of the JSON bytes used.
- */
+/** Accumulates a reply: merges adjacent skips and counts item strings and (pessimistic) bytes. */
 class Reply {
   readonly ranges: ReconRange[] = [];
   usedStrings = 0;
@@ -195,128 +153,122 @@ class Reply {
   fits(r: ReconRange): boolean {
     const last = this.mergesWithLast(r);
     if (last !== undefined) {
-      return boundCost(r.upper) - boundCost(last.upper) <= this.strings && r.upper.length - last.upper.length <= this.bytes;
+      return boundStrings(r.upper) - boundStrings(last.upper) <= this.strings && boundBytes(r.upper) - boundBytes(last.upper) <= this.bytes;
     }
-    const strings = boundCost(r.upper) + (r.mode === 'list' ? r.items.length : 0);
-    return strings <= this.strings && rangeJsonLength(r) + 1 <= this.bytes;
+    const strings = boundStrings(r.upper) + (r.mode === 'list' ? r.items.length : 0);
+    return strings <= this.strings && rangeBytes(r) <= this.bytes;
   }
 
   push(r: ReconRange): void {
     const last = this.mergesWithLast(r);
     if (last !== undefined) {
-      this.usedStrings += boundCost(r.upper) - boundCost(last.upper);
-      this.usedBytes += r.upper.length - last.upper.length;
+      this.usedStrings += boundStrings(r.upper) - boundStrings(last.upper);
+      this.usedBytes += boundBytes(r.upper) - boundBytes(last.upper);
       last.upper = r.upper;
       return;
     }
-    this.usedStrings += boundCost(r.upper) + (r.mode === 'list' ? r.items.length : 0);
-    this.usedBytes += rangeJsonLength(r) + 1;
+    this.usedStrings += boundStrings(r.upper) + (r.mode === 'list' ? r.items.length : 0);
+    this.usedBytes += rangeBytes(r);
     this.ranges.push(r);
   }
 }
 
-/**
- * The sorted items and their prefix sums: everything a side needs that depends only on the local
- * set. Building it hashes every item, so one index is shared by every session until the set changes.
- */
-export class ReconIndex {
-  readonly items: readonly string[];
-  /** prefix[(k * 4) .. (k * 4 + 4)) = sum of the item hashes of items[0, k), as LE uint32 limbs. */
-  readonly prefix: Uint32Array;
-
-  constructor(sortedItems: readonly string[]) {
-    const n = sortedItems.length;
-    for (let i = 0; i < n; i++) {
-      const item = sortedItems[i]!;
-      if (typeof item !== 'string' || item.length !== ITEM_LENGTH || !RECON_ITEM_PATTERN.test(item)) {
-        throw new TypeError(`reconcile: malformed item at ${i}`);
-      }
-      if (i > 0 && !(sortedItems[i - 1]! < item)) throw new TypeError(`reconcile: items not sorted and unique at ${i}`);
-    }
-    this.items = sortedItems.slice();
-    this.prefix = new Uint32Array((n + 1) * 4);
-    const h = new Uint32Array(4);
-    for (let i = 0; i < n; i++) {
-      itemHashLimbs(sortedItems[i]!, h, 0);
-      addLimbs(this.prefix, (i + 1) * 4, this.prefix, i * 4, h, 0);
-    }
-  }
+/** An item of a symmetric difference: one of ours (with key and digest) or one of the peer's. */
+interface DiffItem {
+  s: string;
+  key?: string;
+  digest?: string;
 }
 
-export class ReconSide {
-  /** Items this side holds that the peer lacks, discovered so far. */
-  readonly have = new Set<string>();
-  /** Items the peer holds that this side lacks, discovered so far. */
-  readonly need = new Set<string>();
+const byShort = (a: DiffItem, b: DiffItem): number => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0);
+const entryOf = (shortOrKey: string): string => shortOrKey.slice(0, ENTRY_PREFIX);
 
-  private readonly items: readonly string[];
-  private readonly prefix: Uint32Array;
+export class ReconSide {
+  /** Items this side holds that the peer lacks (`${key}:${digest}`), discovered so far. */
+  readonly have = new Set<string>();
+  /** Short items the peer holds that this side lacks, discovered so far. */
+  readonly need = new Set<string>();
+  /** Entries this side holds and the peer lacks entirely: send their whole history. */
+  readonly push = new Set<EntryId>();
+  /** Entries both sides hold at different versions: exchange heads for them. */
+  readonly ask = new Set<EntryId>();
+
+  readonly index: ReconIndex;
   private readonly branching: number;
   private readonly listThreshold: number;
   private readonly maxStrings: number;
   private readonly maxBytes: number;
+  private readonly tail: boolean;
 
-  constructor(source: readonly string[] | ReconIndex, options: ReconOptions = {}) {
-    const index = source instanceof ReconIndex ? source : new ReconIndex(source);
-    this.items = index.items;
-    this.prefix = index.prefix;
+  constructor(source: ReconIndex | Iterable<ReconItem>, options: ReconOptions = {}) {
+    this.index = source instanceof ReconIndex ? source : ReconIndex.from(source);
     this.branching = Math.max(2, Math.floor(options.branching ?? DEFAULT_BRANCHING));
     this.listThreshold = Math.max(1, Math.floor(options.listThreshold ?? DEFAULT_LIST_THRESHOLD));
     // Floors that let the first answer of every reply (a full split, or a list of at least one
-    // item) fit, so that every round makes progress.
+    // item) fit, so that every message makes progress.
     this.maxStrings = Math.max(this.branching + 2, Math.floor(options.maxItemsPerMessage ?? DEFAULT_MAX_ITEMS));
     this.maxBytes = Math.max(
-      MESSAGE_OVERHEAD + TAIL_RESERVE + (this.branching + 2) * FP_RANGE_MAX,
+      WIRE_MAX.message + TAIL_RESERVE + (this.branching + 2) * FP_RANGE_MAX,
       Math.floor(options.maxBytesPerMessage ?? DEFAULT_MAX_BYTES),
     );
+    this.tail = options.tail ?? true;
   }
 
-  /** First message of the initiator: one fingerprint over everything. */
+  /** First message of the initiator: fingerprints of the newest items in growing steps, then of the rest. */
   initiate(): ReconMessage {
-    const n = this.items.length;
-    return { ranges: [{ upper: '', mode: 'fp', fp: this.fp(0, n), count: n }] };
+    const index = this.index;
+    const n = index.size;
+    const ranges: ReconRange[] = [];
+    let from = 0;
+    if (this.tail) {
+      const cuts: number[] = [];
+      for (let size = TAIL_FIRST; size < n; size *= TAIL_FACTOR) cuts.unshift(n - size);
+      for (const at of cuts) {
+        if (at <= from) continue;
+        const upper = boundBetween(index.keyAt(at - 1), index.keyAt(at));
+        if (upper === undefined) continue;
+        ranges.push(fpRange(upper, index, from, at));
+        from = at;
+      }
+    }
+    ranges.push(fpRange('', index, from, n));
+    return { ranges };
   }
 
   /**
-   * Process the peer's message. Returns the reply to send (null when reconciliation is complete
-   * from this side's point of view), and adds to `have`/`need`. Throws a TypeError on a malformed
-   * message (check untrusted input with validateReconMessage first).
+   * Processes the peer's message. Returns the reply to send (null when reconciliation is complete
+   * from this side's point of view), and adds to have/need/push/ask. Throws a TypeError on a
+   * malformed message (check untrusted input with validateReconMessage first).
    */
   receive(msg: ReconMessage): ReconMessage | null {
     if (!validateReconMessage(msg)) throw new TypeError('reconcile: malformed message');
-    const n = this.items.length;
-    const reply = new Reply(this.maxStrings, this.maxBytes - MESSAGE_OVERHEAD - TAIL_RESERVE);
-    /** Set once the budget runs out: everything from this index on goes into one trailing 'fp'. */
+    const index = this.index;
+    const n = index.size;
+    const reply = new Reply(this.maxStrings, this.maxBytes - WIRE_MAX.message - TAIL_RESERVE);
+    /** Set once the budget runs out: everything from this position on goes into one trailing 'fp'. */
     let tailFrom = -1;
-
     let i = 0;
     for (const r of msg.ranges) {
-      const j = r.upper === '' ? n : this.lowerBound(r.upper, i);
-      // Learning from a list costs nothing, so it happens even past the budget.
-      let diff: string[] | undefined;
-      if (r.mode === 'list') {
-        if (r.final === true) this.recordFinal(r.items);
-        else diff = this.recordList(r.items, i, j);
-      }
+      const j = r.upper === '' ? n : index.lowerBound(r.upper, i);
+      // What a final list teaches costs nothing to learn (and the peer already counts on it).
+      if (r.mode === 'list' && r.final === true) this.learnFinal(r.items);
       if (tailFrom < 0) {
-        const ok = this.answer(reply, r, i, j, diff);
+        const ok = this.answer(reply, r, i, j);
         if (ok !== true) tailFrom = ok;
       }
       i = j;
     }
-    if (tailFrom >= 0) reply.ranges.push({ upper: '', mode: 'fp', fp: this.fp(tailFrom, n), count: n - tailFrom });
-
+    if (tailFrom >= 0) reply.ranges.push(fpRange('', index, tailFrom, n));
     const out = reply.ranges;
     if (out.length === 1 && out[0]!.mode === 'skip') return null;
     return { ranges: out };
   }
 
   /**
-   * Appends the answer for one incoming range whose local items are [i, j). `diff` is the symmetric
-   * difference when the range was a plain list. Returns true, or the local index from which the
-   * rest must go into the trailing 'fp'.
+   * Appends the answer for one incoming range whose local items are [i, j). Returns true, or the
+   * local position from which the rest must go into the trailing 'fp'.
    */
-  private answer(reply: Reply, r: ReconRange, i: number, j: number, diff: string[] | undefined): true | number {
+  private answer(reply: Reply, r: ReconRange, i: number, j: number): true | number {
     const U = r.upper;
     const skip = (): true | number => {
       const s: ReconRange = { upper: U, mode: 'skip' };
@@ -328,111 +280,183 @@ export class ReconSide {
       case 'skip':
         return skip();
       case 'list':
-        if (r.final === true || diff === undefined || diff.length === 0) return skip();
-        return this.emitList(reply, diff, true, i, U);
+        if (r.final === true) return skip();
+        return this.answerList(reply, r.items, i, j, U) ?? skip();
       case 'fp': {
-        if (this.fp(i, j) === r.fp) return skip();
-        const n = j - i;
-        if (r.count === 0 && r.fp === EMPTY_FP) {
-          // The peer holds nothing here: everything of mine is new to it, and that is the whole answer.
-          for (let k = i; k < j; k++) this.have.add(this.items[k]!);
-          return this.emitList(reply, this.items.slice(i, j), true, i, U);
+        const index = this.index;
+        if (index.fp(i, j) === r.fp) return skip();
+        if (r.count === 0) {
+          // The peer holds nothing here: all of ours is new to it, and that is the whole answer.
+          const diff: DiffItem[] = [];
+          let end = Math.min(j, i + capOf(reply));
+          while (end < j && boundBetween(index.keyAt(end - 1), index.keyAt(end)) === undefined) end++;
+          index.forEach(i, end, (key, digest) => diff.push({ s: shortOf(key, digest), key, digest }));
+          diff.sort(byShort);
+          return this.emitFinal(reply, diff, i, U, undefined);
         }
-        if (n <= this.listThreshold) return this.emitList(reply, this.items.slice(i, j), false, i, U);
-        const pieces = Math.min(
-          this.branching,
-          n,
-          reply.strings - boundCost(U) + 1,
-          Math.floor(reply.bytes / FP_RANGE_MAX),
-        );
+        const m = j - i;
+        if (m <= this.listThreshold) return this.emitOwnList(reply, i, j, U);
+        const pieces = Math.min(this.branching, m, reply.strings - boundStrings(U) + 1, Math.floor(reply.bytes / FP_RANGE_MAX));
         if (pieces < 2) return i;
+        const out: ReconRange[] = [];
         let from = i;
-        for (let p = 1; p <= pieces; p++) {
-          const to = p === pieces ? j : i + Math.floor((p * n) / pieces);
-          const upper = p === pieces ? U : this.items[to]!;
-          reply.push({ upper, mode: 'fp', fp: this.fp(from, to), count: to - from });
+        for (let p = 1; p < pieces; p++) {
+          let to = i + Math.floor((p * m) / pieces);
+          if (to <= from) continue;
+          // Neighbours that share createdAt and 6 ID bytes cannot be told apart by a bound: move on.
+          let upper = boundBetween(index.keyAt(to - 1), index.keyAt(to));
+          while (upper === undefined && to + 1 < j) {
+            to++;
+            upper = boundBetween(index.keyAt(to - 1), index.keyAt(to));
+          }
+          if (upper === undefined) break;
+          out.push(fpRange(upper, index, from, to));
           from = to;
         }
+        if (out.length === 0) return this.emitOwnList(reply, i, j, U);
+        out.push(fpRange(U, index, from, j));
+        for (const x of out) reply.push(x);
         return true;
       }
     }
   }
 
   /**
-   * Appends a list over [.., U). If it does not fit, sends a prefix [.., list[k]) holding list[0, k)
-   * and returns the local index of list[k], where the trailing 'fp' takes over.
+   * A plain list: the peer's items over local [i, j). Answers with a final list of the difference
+   * (or of its first part, if the budget runs out). Returns undefined when there is no difference.
    */
-  private emitList(reply: Reply, list: string[], final: boolean, i: number, U: Bound): true | number {
-    const whole: ReconRange = final ? { upper: U, mode: 'list', items: list, final: true } : { upper: U, mode: 'list', items: list };
+  private answerList(reply: Reply, theirs: readonly string[], i: number, j: number, U: Bound): true | number | undefined {
+    // Only as much of the difference as could fit is worked out: a peer listing a few items over a
+    // range where we hold many must not cost a pass over all of them per message. Stopping only
+    // between entries (never inside a run sharing createdAt and 6 ID bytes) keeps the part worked
+    // out exactly the part below a bound that can be cut.
+    const index = this.index;
+    const cap = capOf(reply);
+    const theirSet = new Set(theirs);
+    const matched = new Set<string>();
+    const diff: DiffItem[] = [];
+    let at = i;
+    let prev = '';
+    for (; at < j; at++) {
+      const key = index.keyAt(at);
+      if (diff.length >= cap && entryOf(key) !== prev) break;
+      prev = entryOf(key);
+      const digest = index.digestAt(at);
+      const s = shortOf(key, digest);
+      if (theirSet.has(s)) matched.add(s);
+      else diff.push({ s, key, digest });
+    }
+    const limit = at < j ? prev : undefined;
+    for (const s of theirs) if (!matched.has(s) && (limit === undefined || entryOf(s) <= limit)) diff.push({ s });
+    if (diff.length === 0) return undefined;
+    diff.sort(byShort);
+    return this.emitFinal(reply, diff, i, U, new Set(theirs.map(entryOf)));
+  }
+
+  /**
+   * Appends a final list over [.., U) and learns from it. If it does not fit, sends a prefix
+   * [.., cut) and returns the local position of the cut, where the trailing 'fp' takes over.
+   * `theirEntries`: the entries the peer listed; undefined when the peer holds nothing here.
+   */
+  private emitFinal(reply: Reply, diff: DiffItem[], i: number, U: Bound, theirEntries: Set<string> | undefined): true | number {
+    const whole: ReconRange = { upper: U, mode: 'list', items: diff.map((d) => d.s), final: true };
+    if (reply.fits(whole)) {
+      reply.push(whole);
+      this.learnDiff(diff, theirEntries);
+      return true;
+    }
+    let k = Math.min(diff.length - 1, reply.strings - 1, Math.floor((reply.bytes - WIRE_MAX.bound - WIRE_MAX.listHead) / WIRE_MAX.item));
+    let cut: string | undefined;
+    while (k >= 1 && (cut = boundBetween(diff[k - 1]!.s, diff[k]!.s)) === undefined) k--;
+    if (k < 1 || cut === undefined) return i;
+    const part = diff.slice(0, k);
+    reply.push({ upper: cut, mode: 'list', items: part.map((d) => d.s), final: true });
+    this.learnDiff(part, theirEntries);
+    return this.index.lowerBound(cut, i);
+  }
+
+  /** Appends a plain list of our items [i, j) over [.., U), or of a prefix of them. */
+  private emitOwnList(reply: Reply, i: number, j: number, U: Bound): true | number {
+    const index = this.index;
+    const shorts: string[] = [];
+    index.forEach(i, j, (key, digest) => shorts.push(shortOf(key, digest)));
+    const whole: ReconRange = { upper: U, mode: 'list', items: sortedUnique(shorts.slice()) };
     if (reply.fits(whole)) {
       reply.push(whole);
       return true;
     }
-    const fixed = listJsonLength(ITEM_LENGTH, 0, final) + 1;
-    const k = Math.min(list.length, reply.strings - 1, Math.floor((reply.bytes - fixed) / (ITEM_LENGTH + 3)));
-    if (k < 1 || k >= list.length) return i;
-    const cut = list[k]!;
-    const part = list.slice(0, k);
-    reply.push(final ? { upper: cut, mode: 'list', items: part, final: true } : { upper: cut, mode: 'list', items: part });
-    return this.lowerBound(cut, i);
+    let k = Math.min(j - i - 1, reply.strings - 1, Math.floor((reply.bytes - WIRE_MAX.bound - WIRE_MAX.listHead) / WIRE_MAX.item));
+    let cut: string | undefined;
+    while (k >= 1 && (cut = boundBetween(index.keyAt(i + k - 1), index.keyAt(i + k))) === undefined) k--;
+    if (k < 1 || cut === undefined) return i;
+    reply.push({ upper: cut, mode: 'list', items: sortedUnique(shorts.slice(0, k)) });
+    return i + k;
   }
 
-  /** A plain list: the peer's items over local [i, j). Records the difference and returns it (sorted). */
-  private recordList(theirs: readonly string[], i: number, j: number): string[] {
-    const mine = this.items;
-    const diff: string[] = [];
-    let a = i;
-    let b = 0;
-    while (a < j || b < theirs.length) {
-      const x = a < j ? mine[a]! : undefined;
-      const y = b < theirs.length ? theirs[b]! : undefined;
-      if (y === undefined || (x !== undefined && x < y)) {
-        this.have.add(x!);
-        diff.push(x!);
-        a++;
-      } else if (x === undefined || y < x) {
-        this.need.add(y);
-        diff.push(y);
-        b++;
+  /** Learns from a final list we send: ours are `have`, theirs `need`. */
+  private learnDiff(diff: readonly DiffItem[], theirEntries: Set<string> | undefined): void {
+    for (const d of diff) {
+      if (d.key !== undefined) {
+        this.have.add(`${d.key}:${d.digest}`);
+        const id = ReconIndex.idOf(d.key);
+        if (theirEntries?.has(entryOf(d.s)) === true) this.ask.add(id);
+        else this.push.add(id);
       } else {
-        a++;
-        b++;
+        this.need.add(d.s);
+        this.askIfHeld(d.s);
       }
     }
-    return diff;
   }
 
-  /** A final list: the symmetric difference over a range. */
-  private recordFinal(diff: readonly string[]): void {
-    for (const x of diff) {
-      if (this.contains(x)) this.have.add(x);
-      else this.need.add(x);
+  /** A final list from the peer: the difference over a range, ours and theirs mixed. */
+  private learnFinal(diff: readonly string[]): void {
+    const index = this.index;
+    const theirEntries = new Set<string>();
+    const ours: string[] = [];
+    for (const s of diff) {
+      const [from, to] = index.prefixRange(entryOf(s));
+      let key: string | undefined;
+      for (let p = from; p < to && key === undefined; p++) {
+        if (shortOf(index.keyAt(p), index.digestAt(p)) === s) key = index.keyAt(p);
+      }
+      if (key !== undefined) {
+        ours.push(key);
+        continue;
+      }
+      this.need.add(s);
+      theirEntries.add(entryOf(s));
+      this.askIfHeld(s);
+    }
+    for (const key of ours) {
+      const id = ReconIndex.idOf(key);
+      const digest = index.digestOf(id);
+      if (digest === undefined) continue;
+      this.have.add(`${key}:${digest}`);
+      if (theirEntries.has(entryOf(key))) this.ask.add(id);
+      else this.push.add(id);
     }
   }
 
-  private contains(x: string): boolean {
-    const k = this.lowerBound(x, 0);
-    return k < this.items.length && this.items[k] === x;
+  /** The peer holds a version we lack: if we hold the entry at another version, heads must be exchanged. */
+  private askIfHeld(s: string): void {
+    const [from, to] = this.index.prefixRange(entryOf(s));
+    for (let p = from; p < to; p++) this.ask.add(ReconIndex.idOf(this.index.keyAt(p)));
   }
+}
 
-  /** First index >= from whose item is >= bound. */
-  private lowerBound(bound: string, from: number): number {
-    let lo = from;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.items[mid]! < bound) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
+/** One more list item than could fit in the rest of the reply: enough to find where to cut. */
+const capOf = (reply: Reply): number => Math.max(1, Math.min(reply.strings, Math.floor(reply.bytes / WIRE_MAX.item))) + 1;
 
-  /** Fingerprint of local items [i, j) from the prefix sums. */
-  private fp(i: number, j: number): string {
-    const sum = new Uint32Array(4);
-    subLimbs(sum, this.prefix, j * 4, this.prefix, i * 4);
-    return fingerprintOfSum(sum, j - i);
-  }
+function fpRange(upper: Bound, index: ReconIndex, from: number, to: number): ReconRange {
+  return { upper, mode: 'fp', fp: to > from ? index.fp(from, to) : EMPTY_FP, count: to - from };
+}
+
+function sortedUnique(xs: string[]): string[] {
+  xs.sort();
+  let k = 0;
+  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[k - 1]) xs[k++] = xs[i]!;
+  xs.length = k;
+  return xs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,13 +472,15 @@ function own(o: Record<string, unknown>, k: string): unknown {
   return hasOwn(o, k) ? o[k] : undefined;
 }
 
-const isItem = (s: unknown): s is string => typeof s === 'string' && s.length === ITEM_LENGTH && RECON_ITEM_PATTERN.test(s);
+const timeOf = (s: string): number => parseInt(s.slice(0, TS_HEX), 16);
+const isBound = (s: unknown): s is string => typeof s === 'string' && BOUND_PATTERN.test(s) && timeOf(s) <= MAX_TS;
+const isShort = (s: unknown): s is string => typeof s === 'string' && s.length === SHORT_LENGTH && SHORT_PATTERN.test(s) && timeOf(s) <= MAX_TS;
 
 /**
- * Structural check of an untrusted reconciliation message: a `ranges` array covering the keyspace
- * with strictly increasing bounds ending in '', known modes, 32-hex fingerprints, counts in
- * [0, 2^32), well-formed items strictly increasing within their range, sane sizes. Only own
- * properties are looked at. Never throws.
+ * Structural check of a reconciliation message: a `ranges` array covering the keyspace with
+ * strictly increasing bounds ending in '', known modes, 32-hex fingerprints (EMPTY_FP when the count
+ * is 0), counts in [0, 2^32), short items strictly increasing within their range, sane sizes. Only
+ * own properties are looked at. Never throws.
  */
 export function validateReconMessage(x: unknown): x is ReconMessage {
   try {
@@ -478,7 +504,7 @@ function check(x: unknown): boolean {
     if (last) {
       if (upper !== '') return false;
     } else {
-      if (!isItem(upper) || !(lower < upper)) return false;
+      if (!isBound(upper) || !(lower < upper)) return false;
       itemStrings++;
     }
     const mode = own(r, 'mode');
@@ -487,6 +513,7 @@ function check(x: unknown): boolean {
       const count = own(r, 'count');
       if (typeof fp !== 'string' || !FP_PATTERN.test(fp)) return false;
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_COUNT) return false;
+      if (count === 0 && fp !== EMPTY_FP) return false;
     } else if (mode === 'list') {
       const items = own(r, 'items');
       const final = own(r, 'final');
@@ -497,7 +524,7 @@ function check(x: unknown): boolean {
       let prev = lower;
       for (let t = 0; t < items.length; t++) {
         const item: unknown = items[t];
-        if (!isItem(item)) return false;
+        if (!isShort(item)) return false;
         if (t === 0 ? item < prev : !(prev < item)) return false; // the lower bound is inclusive
         if (!last && !(item < (upper as string))) return false;
         prev = item;

@@ -1,6 +1,7 @@
-// The local replica as the sync engine sees it: the store, an in-memory index of (entry ID, heads
-// digest) for reconciliation, and the only code path that writes. Writes are serialised through one
-// queue, and each batch of entries is one store transaction.
+// The local replica as the sync engine sees it: the store, an in-memory index of (createdAt, entry
+// ID, heads digest) for reconciliation, and the only code path that writes. Writes are serialised
+// through one queue, and each batch of entries is one store transaction. The index is updated in
+// place on every write (reconcile-index.ts), so sessions never wait for a rebuild.
 import type { Logger } from '../core/logger';
 import { silentLogger } from '../core/logger';
 import type { EntryFields } from '../core/entry-fields';
@@ -20,9 +21,9 @@ import {
 import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
-import type { ReplicaStore, StoredEntry } from '../net/replica-store';
+import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import { checkChange, DEFAULT_POLICY, type PolicyOptions, type RejectReason } from './change-policy';
-import { ReconIndex } from './reconcile';
+import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
   store: ReplicaStore;
@@ -64,9 +65,7 @@ export class Replica {
   private readonly now: () => number;
   private readonly policy: PolicyOptions;
   private readonly yieldControl: (() => Promise<void>) | undefined;
-  private readonly index = new Map<EntryId, string>();
-  private sortedItems: string[] | undefined;
-  private reconCache: { items: string[]; index: ReconIndex } | undefined;
+  private index = new ReconIndex();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
@@ -80,31 +79,48 @@ export class Replica {
   }
 
   async open(): Promise<void> {
-    for (const row of await this.store.loadIndex()) this.index.set(row.id, row.headsDigest);
+    const items: ReconItem[] = [];
+    for (const row of await this.store.loadIndex()) {
+      const item = this.itemOf(row);
+      if (item !== undefined) items.push(item);
+    }
+    this.index = ReconIndex.from(items);
     this.store.onExternalWrite?.((rows) => {
-      for (const row of rows) this.index.set(row.id, row.headsDigest);
-      this.sortedItems = undefined;
+      for (const row of rows) {
+        const item = this.itemOf(row);
+        if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
+      }
       for (const l of this.indexListeners) l();
     });
+  }
+
+  /** A store row as a reconciliation item; a row the index cannot hold is logged and left out. */
+  private itemOf(row: IndexRow): ReconItem | undefined {
+    // A store written before createdAt was indexed has none: such entries sort first, at time 0.
+    const createdAt = Number.isSafeInteger(row.createdAt) && row.createdAt >= 0 ? row.createdAt : 0;
+    const item = { id: row.id, createdAt, digest: row.headsDigest };
+    if (/^[0-9a-f]{32}$/.test(item.id) && /^[0-9a-f]{32}$/.test(item.digest)) return item;
+    this.log.warn('index row left out of reconciliation', { id: row.id });
+    return undefined;
   }
 
   get size(): number {
     return this.index.size;
   }
 
-  /** Reconciliation items `${id}:${headsDigest}`, sorted. */
+  /** Reconciliation items `${createdAt as 14 hex}${id}:${headsDigest}`, in reconciliation order. */
   items(): string[] {
-    if (this.sortedItems === undefined) {
-      this.sortedItems = [...this.index].map(([id, d]) => `${id}:${d}`).sort();
-    }
-    return this.sortedItems;
+    return this.index.items();
   }
 
-  /** The reconciliation index over items(), built once per version of the set and shared by sessions. */
+  /** The reconciliation index, kept current by every write and shared by all sessions. */
   reconIndex(): ReconIndex {
-    const items = this.items();
-    if (this.reconCache?.items !== items) this.reconCache = { items, index: new ReconIndex(items) };
-    return this.reconCache.index;
+    return this.index;
+  }
+
+  /** The heads digest held for an entry, if any. */
+  digestOf(id: EntryId): string | undefined {
+    return this.index.digestOf(id);
   }
 
   onViews(listener: Listener): () => void {
@@ -132,8 +148,10 @@ export class Replica {
   private async write(entries: StoredEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.store.putEntries(entries);
-    for (const e of entries) this.index.set(e.id, e.view.headsDigest);
-    this.sortedItems = undefined;
+    for (const e of entries) {
+      const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
+      if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
+    }
     const views = entries.map((e) => e.view);
     for (const l of this.listeners) l(views);
   }
@@ -288,13 +306,6 @@ export class Replica {
       if (changes.length > 0) out.push({ id: r.id, changes });
     }
     return out;
-  }
-
-  /** Entry IDs from reconciliation items. */
-  static idsOf(items: Iterable<string>): EntryId[] {
-    const ids = new Set<EntryId>();
-    for (const item of items) ids.add(item.slice(0, 32) as EntryId);
-    return [...ids];
   }
 }
 

@@ -1,15 +1,22 @@
 // One sync session over one PeerChannel: handshake, reconciliation rounds, serving `heads`
 // requests, and handing received changes to the engine. A message that fails to decode or breaks
 // the protocol is dropped and counted; past a threshold the session says goodbye and closes.
+//
+// What reconciliation finds is acted on per message: entries the peer lacks entirely are pushed at
+// once (their whole history, through sendChanges; at most once per entry version per session, so a
+// peer cannot make us resend the replica by opening rounds), and entries held at another version go
+// through the flow-controlled `heads` requests. Entries we lack entirely are the peer's to push: we
+// know only their short items, not their IDs.
 import type { ChangeHash, EntryId, PeerId } from '../core/ids';
+import { describeChange } from '../crdt/entry-doc';
 import type { SignedChange } from '../crdt/envelope';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
-import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
 import { BLOB_CAPABILITY, type BlobExchange } from './blob-exchange';
 import { ReconSide } from './reconcile';
-import { Replica, type IncomingEntry } from './replica';
+import type { IncomingEntry, Replica } from './replica';
 
 export interface SessionStats {
   messagesIn: number;
@@ -44,6 +51,12 @@ const FLOODING = 'flooding';
 const MAX_OUTSTANDING = 16_384;
 /** Entries waiting to be asked for, per session. */
 const MAX_BACKLOG = 262_144;
+/** Entries whose histories are loaded and pushed at a time. */
+const PUSH_BATCH = 1024;
+/** Reconciliation asks name every change of an entry up to this many (a `heads` entry holds at most 64). */
+const MAX_NAMED_CHANGES = 16;
+/** What this side speaks besides the base protocol. */
+const RECON_CAPABILITY = 'recon-2';
 
 /** Bad messages tolerated from one peer before the session is closed. */
 export const MAX_BAD_MESSAGES = 16;
@@ -88,6 +101,10 @@ export class SyncSession {
   private requested = new Set<EntryId>();
   private backlog: EntryId[] = [];
   private readonly backlogSet = new Set<EntryId>();
+  /** Entries reconciliation found at another version, until their request is sent. */
+  private readonly askedByRecon = new Set<EntryId>();
+  /** Entries pushed whole to the peer in this session, with the heads digest they had. */
+  private readonly pushed = new Map<EntryId, string>();
   private inbox: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly log: Logger;
@@ -127,7 +144,7 @@ export class SyncSession {
       protocol: PROTOCOL_VERSION,
       peerId: this.host.peerId,
       network: this.host.network,
-      capabilities: this.host.blobs === undefined ? ['recon-1'] : ['recon-1', BLOB_CAPABILITY],
+      capabilities: this.host.blobs === undefined ? [RECON_CAPABILITY, DEFLATE_CAPABILITY] : [RECON_CAPABILITY, DEFLATE_CAPABILITY, BLOB_CAPABILITY],
     });
   }
 
@@ -160,7 +177,7 @@ export class SyncSession {
 
   send(message: Message): void {
     if (this.state === 'closed' || !this.channel.isOpen) return;
-    const bytes = encodeMessage(message);
+    const bytes = encodeMessage(message, { deflate: message.type === 'changes' && this.hasCapability(DEFLATE_CAPABILITY) });
     this.stats.messagesOut++;
     this.stats.bytesOut += bytes.length;
     this.channel.send(bytes);
@@ -197,6 +214,22 @@ export class SyncSession {
     flush();
   }
 
+
+  /** Sends the whole history of entries the peer lacks entirely, a batch of entries at a time. */
+  private async pushEntries(ids: readonly EntryId[]): Promise<void> {
+    const replica = this.host.replica;
+    const fresh: EntryId[] = [];
+    for (const id of ids) {
+      const digest = replica.digestOf(id);
+      if (digest === undefined || this.pushed.get(id) === digest) continue;
+      this.pushed.set(id, digest);
+      fresh.push(id);
+    }
+    for (let k = 0; k < fresh.length && this.state !== 'closed'; k += PUSH_BATCH) {
+      const changes = await replica.changesFor(fresh.slice(k, k + PUSH_BATCH).map((id) => ({ id, heads: [] })));
+      if (changes.length > 0) this.sendChanges(changes);
+    }
+  }
 
   /** Asks the peer for what it has of these entries beyond what we hold. */
   async requestMissing(ids: readonly EntryId[]): Promise<void> {
@@ -238,7 +271,28 @@ export class SyncSession {
         this.backlogSet.delete(id);
         this.requested.add(id);
       }
-      this.sendHeads(await this.host.replica.heads(batch));
+      const heads = await this.host.replica.heads(batch);
+      await this.nameWholeHistory(heads);
+      this.sendHeads(heads);
+    }
+  }
+
+  /**
+   * For entries reconciliation found at another version on each side, names every change held (when
+   * there are few) instead of the heads alone. Whichever side is behind cannot place the other's
+   * heads, and would answer them with the entry's whole history; named in full, it sends only what
+   * is missing.
+   */
+  private async nameWholeHistory(heads: Array<{ id: EntryId; heads: ChangeHash[] }>): Promise<void> {
+    const ids = heads.filter((h) => this.askedByRecon.delete(h.id) && h.heads.length > 0).map((h) => h.id);
+    if (ids.length === 0) return;
+    const all = new Map((await this.host.replica.changesFor(ids.map((id) => ({ id, heads: [] })))).map((e) => [e.id, e.changes]));
+    for (const h of heads) {
+      const changes = all.get(h.id);
+      if (changes === undefined || changes.length > MAX_NAMED_CHANGES || changes.length <= h.heads.length) continue;
+      const named = new Set<ChangeHash>(h.heads);
+      for (const c of changes) named.add(describeChange(c.change).hash as ChangeHash);
+      h.heads = [...named];
     }
   }
 
@@ -333,12 +387,21 @@ export class SyncSession {
         } catch {
           return this.misbehaved('bad-recon');
         }
-        const need = Replica.idsOf(side.need).filter((id) => !this.requested.has(id));
-        // Taken: `requested` remembers what was asked for. Left in place, `need` would grow with every
-        // message of a round and be rescanned in full each time (quadratic work, unbounded memory).
+        const ask = [...side.ask].filter((id) => !this.requested.has(id));
+        const push = [...side.push];
+        // Taken: `requested` and `pushed` remember what was done. Left in place, these sets would grow
+        // with every message of a round and be rescanned in full each time (quadratic work, unbounded memory).
         side.need.clear();
+        side.have.clear();
+        side.ask.clear();
+        side.push.clear();
         if (reply !== null) this.send({ type: 'recon', round: this.round, ranges: reply.ranges });
-        if (need.length > 0) await this.requestMissing(need);
+        if (push.length > 0) await this.pushEntries(push);
+        if (ask.length > 0) {
+          // Bounded like the backlog: what is not remembered is asked for with heads alone.
+          for (const id of ask) if (this.askedByRecon.size < MAX_BACKLOG) this.askedByRecon.add(id);
+          await this.requestMissing(ask);
+        }
         return;
       }
       case 'heads': {
@@ -347,7 +410,11 @@ export class SyncSession {
         // Heads we do not know mean the peer holds more than we do: ask for it in turn.
         const ahead = await this.host.replica.aheadOfUs(msg.entries);
         const ask = ahead.filter((id) => !this.requested.has(id));
-        if (ask.length > 0) await this.requestMissing(ask);
+        if (ask.length > 0) {
+          // Bounded like the backlog: what is not remembered is asked for with heads alone.
+          for (const id of ask) if (this.askedByRecon.size < MAX_BACKLOG) this.askedByRecon.add(id);
+          await this.requestMissing(ask);
+        }
         return;
       }
       case 'changes': {

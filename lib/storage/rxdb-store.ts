@@ -22,7 +22,7 @@ export class RxdbReplicaStore implements ReplicaStore {
 
   async loadIndex(): Promise<IndexRow[]> {
     const all = await this.views.find().exec();
-    return all.map((d) => ({ id: d.id as EntryId, headsDigest: d.headsDigest }));
+    return all.map((d) => ({ id: d.id as EntryId, headsDigest: d.headsDigest, createdAt: d.createdAt }));
   }
 
   async getDocs(ids: readonly EntryId[]) {
@@ -52,7 +52,7 @@ export class RxdbReplicaStore implements ReplicaStore {
       if (data === undefined) return;
       const key = `${data.id}:${data.headsDigest}`;
       if (this.ownWrites.delete(key)) return;
-      listener([{ id: data.id as EntryId, headsDigest: data.headsDigest }]);
+      listener([{ id: data.id as EntryId, headsDigest: data.headsDigest, createdAt: data.createdAt }]);
     });
     return () => sub.unsubscribe();
   }

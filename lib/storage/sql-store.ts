@@ -203,9 +203,9 @@ export class SqlReplicaStore implements ReplicaStore {
   }
 
   async loadIndex(): Promise<IndexRow[]> {
-    return this.db.prepare('SELECT id, heads_digest FROM entries').all().map((r) => {
-      const row = r as { id: string; heads_digest: string };
-      return { id: row.id as EntryId, headsDigest: row.heads_digest };
+    return this.db.prepare('SELECT id, heads_digest, created_at FROM entries').all().map((r) => {
+      const row = r as { id: string; heads_digest: string; created_at: number };
+      return { id: row.id as EntryId, headsDigest: row.heads_digest, createdAt: row.created_at };
     });
   }
 

@@ -8,7 +8,7 @@ export class MemoryStore implements ReplicaStore {
   writes = 0;
 
   async loadIndex(): Promise<IndexRow[]> {
-    return [...this.entries.values()].map((e) => ({ id: e.id, headsDigest: e.view.headsDigest }));
+    return [...this.entries.values()].map((e) => ({ id: e.id, headsDigest: e.view.headsDigest, createdAt: e.view.createdAt }));
   }
 
   async getDocs(ids: readonly EntryId[]) {

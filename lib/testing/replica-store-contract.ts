@@ -45,6 +45,9 @@ export function replicaStoreContract(name: string, open: () => Promise<{ store: 
       await store.putEntries(entries);
       const index = await store.loadIndex();
       expect(index.map((r) => `${r.id}:${r.headsDigest}`).sort()).toEqual(entries.map((e) => `${e.id}:${e.view.headsDigest}`).sort());
+      // Reconciliation orders entries by createdAt: every row carries the entry's own.
+      const created = new Map(entries.map((e) => [e.id, e.view.createdAt]));
+      for (const r of index) expect(r.createdAt).toBe(created.get(r.id));
       const docs = await store.getDocs([entries[3]!.id, entries[7]!.id, 'f'.repeat(32) as EntryId]);
       expect(docs.size).toBe(2);
       expect(docs.get(entries[3]!.id)?.bytes).toEqual(entries[3]!.bytes);
@@ -62,7 +65,7 @@ export function replicaStoreContract(name: string, open: () => Promise<{ store: 
       const deleted = deleteEntry(e!.id, edited.bytes, actor, 1_700_000_200_000);
       await store.putEntries([{ id: e!.id, bytes: deleted.bytes, view: deleted.view, sigs: e!.sigs }]);
       const index = await store.loadIndex();
-      expect(index).toEqual([{ id: e!.id, headsDigest: deleted.view.headsDigest }]);
+      expect(index).toEqual([{ id: e!.id, headsDigest: deleted.view.headsDigest, createdAt: e!.view.createdAt }]);
       expect((await store.getDocs([e!.id])).get(e!.id)?.bytes).toEqual(deleted.bytes);
       await close();
     });
@@ -85,7 +88,9 @@ export function replicaStoreContract(name: string, open: () => Promise<{ store: 
       const replica = new Replica({ store });
       await replica.open();
       expect(replica.size).toBe(5);
+      // Items in reconciliation order: by createdAt, then entry ID (both are in the item string, in that order).
       expect(replica.items()).toEqual([...replica.items()].sort());
+      expect(replica.items()[0]!.slice(14, 46)).toBe(entries[0]!.id);
       const heads = await replica.heads([entries[0]!.id]);
       expect(heads[0]!.heads.length).toBe(1);
       await close();
