@@ -11,7 +11,7 @@ import { MemoryStore } from '../testing/memory-store';
 import { formatReceiveFuzzResult, runReceiveFuzz } from '../testing/receive-fuzz';
 import { seededRng } from '../testing/rng';
 import { MemoryNetwork } from '../transports/memory';
-import { encodeMessage } from './messages';
+import { encodeMessage, PROTOCOL_VERSION } from './messages';
 import { Replica } from './replica';
 import { SyncEngine } from './sync-engine';
 
@@ -33,6 +33,20 @@ describe('receive path under hostile input', () => {
     }
     expect(result.disconnects, `seed ${SEED}`).toBeGreaterThan(0);
     expect(result.victim.maxLiveSessions).toBeLessThanOrEqual(3);
+    // Reconciliation must reach both the decoder's refusals and the logic behind it: binary `recon`
+    // made for the old JSON form is all refused at decode and would test nothing else.
+    const { recon } = result;
+    expect(recon.decoded, `seed ${SEED}: too few recon inputs decoded and judged`).toBeGreaterThan(INPUTS / 100);
+    expect(recon.refused, `seed ${SEED}: too few recon inputs refused at decode`).toBeGreaterThan(INPUTS / 100);
+    const blobReasons = Object.keys(recon.refusedBy).filter((r) => r.startsWith('bad-recon: recon-'));
+    expect(blobReasons.length, `seed ${SEED}: recon blobs refused for only ${blobReasons.join(', ')}`).toBeGreaterThanOrEqual(4);
+    expect(recon.refusedBy['bad-recon'] ?? 0, `seed ${SEED}: no recon frame of the wrong shape (blobs, round)`).toBeGreaterThan(0);
+    expect(recon.victimMessages, `seed ${SEED}: the victim never answered a recon`).toBeGreaterThan(0);
+    // A patient attacker's valid lists of unknown items keep its session open and the victim's state bounded.
+    expect(result.patient.stillOpen).toBe(true);
+    expect(result.patient.itemsClaimed).toBeGreaterThan(0);
+    expect(result.patient.need ?? 0).toBeLessThanOrEqual(1800);
+    expect(result.patient.requested ?? 0).toBeLessThanOrEqual(16_384);
   });
 
   it('does not redo a pass over the whole replica for every recon that names a new round', async () => {
@@ -52,7 +66,7 @@ describe('receive path under hostile input', () => {
     const attacker = '0'.repeat(32) as PeerId; // the smaller ID: the attacker initiates, the victim answers
     const [victimEnd, attackerEnd] = net.pair(engine.peerId, attacker);
     engine.addChannel(victimEnd);
-    attackerEnd.send(encodeMessage({ type: 'hello', protocol: 1, peerId: attacker, network: 'test', capabilities: [] }));
+    attackerEnd.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: attacker, network: 'test', capabilities: [] }));
     const roundTrip = async (round: number) => {
       const t0 = performance.now();
       attackerEnd.send(encodeMessage({ type: 'recon', round, ranges: [{ upper: '', mode: 'skip' }] }));

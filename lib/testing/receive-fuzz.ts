@@ -2,8 +2,9 @@
 // honest peers over a MemoryNetwork) takes N hostile inputs from an attacker channel: random bytes,
 // mutated valid frames, and well-formed messages with hostile content (forged signatures, edits and
 // deletes of honest entries signed by the attacker's own key, replays, far-future changes, creation
-// changes under the wrong ID, unknown heads, garbage reconciliation, repeated hellos, huge counts,
-// `__proto__` keys). The session closes after 16 bad messages; the attacker then reconnects under a
+// changes under the wrong ID, unknown heads, reconciliation in the binary form of reconcile-wire.ts
+// (valid with random content, replays of the victim's own, hostile blobs), repeated hellos, huge
+// counts, `__proto__` keys). The session closes after 16 bad messages; the attacker then reconnects under a
 // fresh peer ID. Afterwards the honest entries must be byte-for-byte unchanged, nothing the attacker
 // wrote may be stored, the victim must still sync with honest peers, nothing may have thrown, and
 // sessions and heap must have stayed bounded.
@@ -19,9 +20,21 @@ import type { Logger } from '../core/logger';
 import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
 import { identityFromSeed, signChange, signerFromIdentity, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
-import { encodeFrame } from '../protocol/codec';
+import { decodeFrame, encodeFrame } from '../protocol/codec';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '../protocol/messages';
-import type { ReconRange } from '../protocol/reconcile';
+import {
+  EMPTY_FP,
+  fingerprintOf,
+  MAX_COUNT,
+  MAX_ITEM_STRINGS,
+  MAX_RANGES,
+  validateReconMessage,
+  type ReconItem,
+  type ReconMessage,
+  type ReconRange,
+} from '../protocol/reconcile';
+import { boundBetween, ENTRY_PREFIX, keyOf, MAX_TS, SHORT_LENGTH, shortItem, TS_HEX, tsHex } from '../protocol/reconcile-index';
+import { encodeRecon } from '../protocol/reconcile-wire';
 import type { SyncSession } from '../protocol/session';
 import { SyncEngine } from '../protocol/sync-engine';
 import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
@@ -95,10 +108,28 @@ export interface ReceiveFuzzResult {
     rssGrowth: number;
     externalGrowth: number;
   };
+  recon: ReconCounts;
   patient: PatientResult;
   durationMs: number;
   /** Broken invariants; empty on success. */
   failures: string[];
+}
+
+/**
+ * Reconciliation inputs (frames whose header says `recon`, and everything the recon generators
+ * made), as the victim's decoder judged them: decoded into a valid message, and so judged by the
+ * session (answered, ignored as stale, or counted as an unexpected round), or refused at decode.
+ */
+export interface ReconCounts {
+  inputs: number;
+  decoded: number;
+  refused: number;
+  /** Decoded inputs by source: '<category>:<generator>' ('hostile:recon-garbage', 'mutated:bitflip', ...). */
+  decodedBy: Record<string, number>;
+  /** Refusals by the decoder's reason ('bad-recon: recon-truncated', 'bad-recon', 'unknown-type', ...). */
+  refusedBy: Record<string, number>;
+  /** `recon` messages the victim sent to attackers: the rounds it opened and its answers. */
+  victimMessages: number;
 }
 
 export interface PatientResult {
@@ -132,6 +163,12 @@ interface Produced {
   unpoolable?: boolean;
   /** The attacker hangs up instead of sending. */
   hangup?: boolean;
+  /**
+   * Made as a reconciliation message that must decode, or be refused at decode ('either' for random
+   * content). Checked when the input is sent, so that the generators cannot drift from the wire form
+   * unnoticed (as they did when it became binary).
+   */
+  recon?: 'decode' | 'refuse' | 'either';
 }
 
 interface Ctx {
@@ -143,18 +180,25 @@ interface Ctx {
   /** A second attacker key, for chains whose changes have different authors. */
   accomplice: Signer;
   honest: HonestEntry[];
+  /** The honest entries as the victim's reconciliation index holds them, in reconciliation order. */
+  honestItems: ReconItem[];
   /** Current time of the victim's clock, in ms. */
   now: () => number;
   /** Recent frames fit for mutation. */
   pool: Uint8Array[];
   /** Recent messages the victim sent to the attacker. */
   reflected: Uint8Array[];
+  /** Recent `recon` messages the victim sent to the attacker, decoded. */
+  victimRecon: Array<{ round: number; ranges: ReconRange[] }>;
+  victimReconSent: number;
   lastVictimRound: number;
   maxRandomBytes: number;
 }
 
 const KiB = 1024;
 const FRAME_LIMIT = 256 * KiB;
+/** Requests a session may have in flight (PROTOCOL.md, Limits). */
+const MAX_REQUESTS_IN_FLIGHT = 16_384;
 const POOL_SIZE = 64;
 const MAGNETS = [
   'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
@@ -262,9 +306,14 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     attacker,
     accomplice,
     honest,
+    honestItems: honest
+      .map((e) => ({ id: e.id, createdAt: e.view.createdAt, digest: e.view.headsDigest }))
+      .sort((a, b) => (keyOf(a.createdAt, a.id) < keyOf(b.createdAt, b.id) ? -1 : 1)),
     now: () => t,
     pool: [],
     reflected: [],
+    victimRecon: [],
+    victimReconSent: 0,
     lastVictimRound: 1,
     maxRandomBytes: options.maxRandomBytes ?? 1280 * KiB,
   };
@@ -277,6 +326,7 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
   const closeReasons: Record<string, number> = {};
   const reconnects = { total: 0, refusedWhileBanned: 0, withoutHello: 0, hostileHello: 0 };
   const attackerTotals = { sessions: 0, messagesIn: 0, bytesIn: 0, changesIn: 0, changesAccepted: 0 };
+  const recon: ReconCounts = { inputs: 0, decoded: 0, refused: 0, decodedBy: {}, refusedBy: {}, victimMessages: 0 };
   let disconnects = 0;
   let maxLive = 0;
   const bump = (map: Record<string, number>, key: string, n = 1) => {
@@ -367,6 +417,25 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
       byCategory[category]++;
       bump(byKind, `${category}:${produced.kind}`);
       done++;
+      if (produced.bytes !== undefined) {
+        const verdict = reconVerdict(produced.bytes, produced.recon !== undefined);
+        if (verdict !== undefined) {
+          recon.inputs++;
+          if (verdict.ok) {
+            recon.decoded++;
+            bump(recon.decodedBy, `${category}:${produced.kind.split(':')[0]!}`);
+          } else {
+            recon.refused++;
+            bump(recon.refusedBy, verdict.reason);
+          }
+          if ((produced.recon === 'decode' && !verdict.ok) || (produced.recon === 'refuse' && verdict.ok)) {
+            failures.push(
+              `fuzzer self-check: a ${category}:${produced.kind} input was ${verdict.ok ? 'decoded' : `refused at decode (${verdict.reason})`}, ` +
+                `but was made to be ${produced.recon === 'decode' ? 'decoded' : 'refused'}: the generator no longer matches the wire form`,
+            );
+          }
+        }
+      }
       try {
         if (produced.hangup) link!.close('attacker hung up');
         else if (produced.bytes !== undefined) link!.send(produced.bytes);
@@ -483,6 +552,7 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
       rssGrowth: mem1.rss - mem0.rss,
       externalGrowth: mem1.external + mem1.arrayBuffers - mem0.external - mem0.arrayBuffers,
     },
+    recon: { ...recon, decodedBy: sortedRecord(recon.decodedBy), refusedBy: sortedRecord(recon.refusedBy), victimMessages: ctx.victimReconSent },
     patient,
     durationMs: 0,
     failures,
@@ -516,9 +586,11 @@ async function patientPhase(
       const entries = Array.from({ length: 800 }, () => ({ id: randomEntryId(rng), heads: [toHex(rng.bytes(32))] }));
       bytes = encodeFrame({ type: 'heads', entries });
     } else {
-      const items = sortedUnique(Array.from({ length: 1800 }, () => `${randomEntryId(rng)}:${toHex(rng.bytes(16))}`));
-      result.itemsClaimed += items.length;
-      bytes = encodeMessage({ type: 'recon', round, ranges: [{ upper: '', mode: 'list', items, final: true }] });
+      // 1,800 unknown items of valid shape, among the honest ones: final lists (which the victim
+      // learns from without answering) and, every fourth message, a plain list it must answer.
+      const msg = unknownItemsMessage(ctx, 1800, i % 4 !== 2);
+      result.itemsClaimed += msg.ranges.reduce((n, r) => n + (r.mode === 'list' ? r.items.length : 0), 0);
+      bytes = reconFrame(round, msg);
     }
     result.bytesIn += bytes.length;
     const t0 = performance.now();
@@ -539,6 +611,12 @@ async function patientPhase(
   }
   if (result.need !== undefined && result.need > 1800) {
     failures.push(`the victim keeps ${result.need} reconciliation items as needed after a patient attacker's round (it grows with every message)`);
+  }
+  if (result.requested !== undefined && result.requested > MAX_REQUESTS_IN_FLIGHT) {
+    failures.push(`the victim waits for ${result.requested} entries from a patient attacker (more than the ${MAX_REQUESTS_IN_FLIGHT} it may have in flight)`);
+  }
+  if (!result.stillOpen) {
+    failures.push(`a patient attacker's session of well-formed messages was closed (${session.closeReason ?? 'closed'})`);
   }
   fromAttacker.close('test over');
   await drain();
@@ -561,6 +639,7 @@ export function formatReceiveFuzzResult(r: ReceiveFuzzResult): string {
     `  attacker sessions: ${r.attacker.sessions}, messages in ${r.attacker.messagesIn}, bytes in ${r.attacker.bytesIn}, changes in ${r.attacker.changesIn}, accepted ${r.attacker.changesAccepted}`,
     `  victim: ${r.victim.entriesAtEnd} entries (${r.victim.honestEntries} honest before), max live sessions ${r.victim.maxLiveSessions}, bans ${r.victim.bans ?? '?'}, seen hashes ${r.victim.seenHashes ?? '?'}`,
     `  victim warnings: ${kv(r.victim.warnings)}`,
+    `  recon inputs: ${r.recon.inputs}: decoded and judged ${r.recon.decoded} (${kv(r.recon.decodedBy)}); refused at decode ${r.recon.refused} (${kv(r.recon.refusedBy)}); the victim sent ${r.recon.victimMessages} recon messages to attackers`,
     `  patient attacker: ${r.patient.messages} well-formed messages (${mb(r.patient.bytesIn)}, ${r.patient.itemsClaimed} unknown items claimed), ${r.patient.msPerMessageFirst} -> ${r.patient.msPerMessageLast} ms per message, victim still waits for ${r.patient.requested ?? '?'} entries, keeps ${r.patient.need ?? '?'} needed items, session ${r.patient.stillOpen ? 'open' : 'closed'}`,
     `  memory: heap ${mb(r.memory.heapUsedBefore)} -> ${mb(r.memory.heapUsedAfter)} (growth ${mb(r.memory.heapGrowth)}, peak ${mb(r.memory.peakHeapUsed)}, gc ${r.memory.gcAvailable ? 'yes' : 'no'}), rss growth ${mb(r.memory.rssGrowth)}, external growth ${mb(r.memory.externalGrowth)}`,
   ];
@@ -712,7 +791,8 @@ const HOSTILE: Array<[number, HostileGen]> = [
   [3, headsUnknown],
   [1, headsRequest],
   [3, reconGarbage],
-  [1, reconInvalid],
+  [2, reconReplay],
+  [3, reconInvalid],
   [1, reconBigList],
   [2, reflectBack],
   [1, repeatedHello],
@@ -976,72 +1056,469 @@ function headsRequest(ctx: Ctx): Produced {
   return { kind: 'heads-request', bytes: encodeMessage({ type: 'heads', entries }) };
 }
 
-function randomItem(rng: Rng, ctx: Ctx): string {
-  const id = rng.chance(0.3) ? rng.pick(ctx.honest).id : randomEntryId(rng);
-  return `${id}:${toHex(rng.bytes(16))}`;
-}
-
 function sortedUnique(items: string[]): string[] {
   return [...new Set(items)].sort();
 }
 
 function reconRound(ctx: Ctx): number {
   const { rng } = ctx;
-  return rng.pick([0, 1, ctx.lastVictimRound, ctx.lastVictimRound + 1, rng.int(1000), 2 ** 32, Number.MAX_SAFE_INTEGER]);
+  // A valid round: a safe integer (the victim may already be answering round 2^53 - 1).
+  return rng.pick([0, 1, ctx.lastVictimRound, Math.min(ctx.lastVictimRound + 1, Number.MAX_SAFE_INTEGER), rng.int(1000), 2 ** 32, Number.MAX_SAFE_INTEGER]);
 }
 
-/** Structurally valid reconciliation with random content: fingerprints, counts, lists, finals. */
+/** Structurally valid reconciliation with random content: fingerprints, counts, lists, finals, bounds near and far. */
 function reconGarbage(ctx: Ctx): Produced {
+  return { kind: 'recon-garbage', bytes: reconFrame(reconRound(ctx), randomRecon(ctx, 20, 40)), recon: 'decode' };
+}
+
+/**
+ * A `recon` the victim sent, sent back with a twist that keeps it valid: another round, a flipped
+ * fingerprint, other counts, lists turned final (or not), items dropped or added, ranges replaced.
+ */
+function reconReplay(ctx: Ctx): Produced {
   const { rng } = ctx;
-  const bounds = sortedUnique(Array.from({ length: rng.int(20) }, () => randomItem(rng, ctx)));
-  const uppers = [...bounds, ''];
+  if (ctx.victimRecon.length === 0) return reconGarbage(ctx);
+  const sent = rng.pick(ctx.victimRecon);
+  const variant = rng.pick(['as-sent', 'round', 'fp', 'count', 'final', 'items', 'modes'] as const);
+  let round = sent.round;
   let lower = '';
-  const ranges: ReconRange[] = uppers.map((upper) => {
-    const mode = rng.int(3);
-    let r: ReconRange;
-    if (mode === 0) r = { upper, mode: 'skip' };
-    else if (mode === 1) r = { upper, mode: 'fp', fp: toHex(rng.bytes(16)), count: rng.pick([0, 1, rng.int(1000), 0xffff_ffff]) };
-    else {
-      const items = sortedUnique(Array.from({ length: rng.int(40) }, () => randomItem(rng, ctx))).filter((x) => x >= lower && (upper === '' || x < upper));
-      r = rng.chance(0.5) ? { upper, mode: 'list', items, final: true } : { upper, mode: 'list', items };
+  const ranges = sent.ranges.map((r): ReconRange => {
+    const l = lower;
+    lower = r.upper;
+    switch (variant) {
+      case 'fp':
+        if (r.mode !== 'fp' || r.count === 0) return r;
+        return { ...r, fp: flipHexDigit(rng, r.fp) };
+      case 'count': {
+        if (r.mode !== 'fp') return r;
+        const count = rng.pick([0, 1, r.count + 1, MAX_COUNT]);
+        return { ...r, count, fp: count === 0 ? EMPTY_FP : r.count === 0 ? toHex(rng.bytes(16)) : r.fp };
+      }
+      case 'final':
+        if (r.mode !== 'list') return r;
+        return r.final === true ? { upper: r.upper, mode: 'list', items: r.items } : { ...r, final: true };
+      case 'items': {
+        if (r.mode !== 'list') return r;
+        const kept = r.items.filter(() => rng.chance(0.7));
+        return { ...r, items: sortedUnique([...kept, ...rangeItems(ctx, l, r.upper, rng.int(8))]) };
+      }
+      case 'modes':
+        return rng.chance(0.3) ? randomRange(ctx, l, r.upper, 8) : r;
+      default:
+        return r;
     }
+  });
+  if (variant === 'round') round = reconRound(ctx);
+  const msg: ReconMessage = validateReconMessage({ ranges }) ? { ranges } : { ranges: sent.ranges };
+  return { kind: `recon-replay:${variant}`, bytes: reconFrame(round, msg), recon: 'decode' };
+}
+
+/** Reconciliation refused at decode: hostile blobs, and frames of the wrong shape around a valid one. */
+function reconInvalid(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  if (rng.chance(0.25)) {
+    const blob = encodeRecon(randomRecon(ctx, 4, 4));
+    const round = reconRound(ctx);
+    switch (rng.int(4)) {
+      case 0:
+        return { kind: 'recon-invalid:no-blob', bytes: encodeFrame({ type: 'recon', round }), recon: 'refuse' };
+      case 1: // the version 1 form: ranges in the JSON header
+        return { kind: 'recon-invalid:json-ranges', bytes: encodeFrame({ type: 'recon', round, ranges: randomRecon(ctx, 4, 4).ranges }), recon: 'refuse' };
+      case 2: {
+        const second = rng.pick([blob, new Uint8Array(0), rng.bytes(1 + rng.int(16))]);
+        return { kind: 'recon-invalid:two-blobs', bytes: encodeFrame({ type: 'recon', round }, rng.chance(0.5) ? [blob, second] : [second, blob]), recon: 'refuse' };
+      }
+      default: {
+        const header = rng.chance(0.2) ? { type: 'recon' } : { type: 'recon', round: rng.pick<unknown>([-1, 1.5, '1', null, 2 ** 53, 1e308, [1], {}]) };
+        return { kind: 'recon-invalid:bad-round', bytes: encodeFrame(header, [blob]), recon: 'refuse' };
+      }
+    }
+  }
+  const [variant, blob, expect] = invalidReconBlob(ctx);
+  return { kind: `recon-invalid:${variant}`, bytes: encodeFrame({ type: 'recon', round: reconRound(ctx) }, [blob]), recon: expect };
+}
+
+/** Lists of many unknown items of valid shape: everything the victim "needs" must not pile up in its state. */
+function reconBigList(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const final = rng.chance(0.7);
+  const msg = unknownItemsMessage(ctx, 200 + rng.int(1600), final);
+  return { kind: final ? 'recon-big-final' : 'recon-big-list', bytes: reconFrame(reconRound(ctx), msg), recon: 'decode' };
+}
+
+/** The largest counts a `recon` may carry, and past them. */
+function hugeRecon(ctx: Ctx): Produced {
+  const { rng } = ctx;
+  const round = reconRound(ctx);
+  switch (rng.int(5)) {
+    case 0: {
+      // The largest count (2^32 - 1) in every range, with fingerprints that match nothing: decoded and judged.
+      const uppers = [...sortedUnique(Array.from({ length: rng.int(16) }, () => reconBound(ctx))), ''];
+      const ranges: ReconRange[] = uppers.map((upper) => ({ upper, mode: 'fp', fp: toHex(rng.bytes(16)), count: MAX_COUNT }));
+      return { kind: 'huge:recon-count', bytes: reconFrame(round, { ranges }), recon: 'decode' };
+    }
+    case 1: {
+      // Counts past it, and a varint that does not end within 8 bytes: refused.
+      const w = new RawRecon().varint(1).byte(TAG.fp | TAG.end);
+      if (rng.chance(0.25)) w.raw(longVarint(rng));
+      else w.varint(rng.pick([2 ** 32, 2 ** 40, 2 ** 53 - 1]));
+      return { kind: 'huge:recon-count-over', bytes: encodeFrame({ type: 'recon', round }, [w.raw(rng.bytes(16)).bytes()]), recon: 'refuse' };
+    }
+    case 2: {
+      // The most ranges a message may hold (65,536), two or three bytes each: decoded and judged.
+      const t0 = Math.min(reconTime(ctx), MAX_TS - MAX_RANGES - 1);
+      const step = rng.pick([1, 1 + rng.int(100)]);
+      const ranges: ReconRange[] = [];
+      for (let k = 0; k < MAX_RANGES - 1; k++) {
+        const upper = tsHex(Math.min(MAX_TS - MAX_RANGES + k, t0 + k * step));
+        ranges.push(rng.chance(0.5) ? { upper, mode: 'skip' } : { upper, mode: 'fp', fp: EMPTY_FP, count: 0 });
+      }
+      ranges.push({ upper: '', mode: 'skip' });
+      return { kind: 'huge:recon-ranges', bytes: reconFrame(round, { ranges }), recon: 'decode' };
+    }
+    case 3: {
+      // One range more than that, or a count of ranges with almost nothing behind it: refused before any work.
+      const w = new RawRecon();
+      if (rng.chance(0.5)) w.varint(rng.pick([MAX_RANGES + 1, 2 ** 32, 2 ** 53 - 1])).byte(TAG.skip | TAG.end);
+      else w.varint(MAX_RANGES - rng.int(4)).raw(rng.bytes(rng.int(64)));
+      return { kind: 'huge:recon-ranges-over', bytes: encodeFrame({ type: 'recon', round }, [w.bytes()]), recon: 'refuse' };
+    }
+    default: {
+      // A list near the frame limit (18,000 unknown items among the honest ones): decoded, judged, answered within the victim's budget.
+      const msg = unknownItemsMessage(ctx, 18_000, rng.chance(0.5), 1);
+      return { kind: 'huge:recon-items', bytes: reconFrame(round, msg), recon: 'decode' };
+    }
+  }
+}
+
+// ---- reconciliation crafting (the binary form of reconcile-wire.ts) ----
+
+/** Tag bits of a range: its mode, the end-of-keyspace flag, and the length of the bound's ID prefix (<< 3). */
+const TAG = { skip: 0, fp: 1, list: 2, final: 3, end: 4 } as const;
+
+/** Raw bytes of a reconciliation blob, for the forms encodeRecon never writes. */
+class RawRecon {
+  private readonly out: number[] = [];
+
+  byte(...b: number[]): this {
+    this.out.push(...b);
+    return this;
+  }
+
+  varint(n: number): this {
+    while (n >= 0x80) {
+      this.out.push((n % 128) | 0x80);
+      n = Math.floor(n / 128);
+    }
+    this.out.push(n);
+    return this;
+  }
+
+  raw(b: ArrayLike<number>): this {
+    for (let k = 0; k < b.length; k++) this.out.push(b[k]!);
+    return this;
+  }
+
+  /** A bound: tag, time delta, ID prefix. */
+  bound(mode: number, delta: number, prefix: ArrayLike<number>): this {
+    return this.byte(mode | (prefix.length << 3)).varint(delta).raw(prefix);
+  }
+
+  /** A list item: time delta, 6 ID bytes, 6 digest bytes. */
+  item(delta: number, bytes: ArrayLike<number>): this {
+    return this.varint(delta).raw(bytes);
+  }
+
+  bytes(): Uint8Array {
+    return Uint8Array.from(this.out);
+  }
+}
+
+/** 9 to 16 varint bytes: more than the 8 a reconciliation varint may take. */
+function longVarint(rng: Rng): number[] {
+  const n = 9 + rng.int(8);
+  return [...Array.from({ length: n - 1 }, () => 0x80 | rng.int(128)), rng.int(128)];
+}
+
+/** A blob that decodeRecon must refuse (the reason in the name), or random bytes that it may take. */
+function invalidReconBlob(ctx: Ctx): [string, Uint8Array, 'refuse' | 'either'] {
+  const { rng } = ctx;
+  const T = rng.pick(ctx.honestItems).createdAt;
+  const w = () => new RawRecon();
+  const valid = () => encodeRecon(randomRecon(ctx, 6, 8));
+  const twelve = () => rng.bytes(12);
+  switch (rng.int(14)) {
+    case 0: {
+      const v = valid();
+      return ['truncated', v.subarray(0, rng.int(v.length)), 'refuse'];
+    }
+    case 1: {
+      const v = valid();
+      return ['trailing-bytes', concat([v, rng.chance(0.5) ? rng.bytes(1 + rng.int(8)) : v]), 'refuse'];
+    }
+    case 2: // more ranges than a message may hold, refused before any is read
+      return ['range-count-too-large', w().varint(rng.pick([MAX_RANGES + 1, 2 ** 32, 2 ** 53 - 1])).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+    case 3: // more ranges than bytes behind them
+      return ['range-count-lie', w().varint(2 + rng.int(MAX_RANGES - 2)).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+    case 4: // one range fewer (the last is not the end) or one more (the end is not last) than the message holds
+      return ['range-count-wrong', w().varint(rng.pick([1, 3])).bound(TAG.skip, T, []).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+    case 5: // an fp count past 2^32 - 1
+      return ['fp-count-too-large', w().varint(1).byte(TAG.fp | TAG.end).varint(rng.pick([2 ** 32, 2 ** 40, 2 ** 53 - 1])).raw(rng.bytes(16)).bytes(), 'refuse'];
+    case 6: {
+      // A varint longer than 8 bytes, wherever one is read.
+      const long = longVarint(rng);
+      const where = rng.int(5);
+      const b =
+        where === 0
+          ? w().raw(long).byte(TAG.skip | TAG.end)
+          : where === 1
+            ? w().varint(2).byte(TAG.skip).raw(long).byte(TAG.skip | TAG.end)
+            : where === 2
+              ? w().varint(1).byte(TAG.fp | TAG.end).raw(long).raw(rng.bytes(16))
+              : where === 3
+                ? w().varint(1).byte(TAG.list | TAG.end).raw(long)
+                : w().varint(1).byte(TAG.list | TAG.end).varint(1).raw(long).raw(twelve());
+      return ['long-varint', b.bytes(), 'refuse'];
+    }
+    case 7: {
+      // A list longer than allowed, or than the bytes behind it.
+      const b = w().varint(1).byte(rng.pick([TAG.list, TAG.final]) | TAG.end).varint(rng.pick([MAX_ITEM_STRINGS + 1, 2 ** 32, 1000 + rng.int(MAX_ITEM_STRINGS - 1000)]));
+      for (let k = rng.int(4); k > 0; k--) b.item(rng.int(3), twelve());
+      return ['list-count-lie', b.bytes(), 'refuse'];
+    }
+    case 8: {
+      // Bounds that do not increase: the same one twice, a smaller prefix at the same time, a shorter one.
+      const p = Array.from(rng.bytes(1 + rng.int(6)));
+      if (p[p.length - 1] === 0) p[p.length - 1] = 1 + rng.int(255);
+      const how = rng.int(3);
+      const q = how === 0 ? p : how === 1 ? [...p.slice(0, -1), Math.max(0, p[p.length - 1]! - 1 - rng.int(4))] : p.slice(0, rng.int(p.length));
+      const body = (b: RawRecon, mode: number) => (mode === TAG.fp ? b.varint(0) : b);
+      const b = w().varint(3);
+      const m1 = rng.pick([TAG.skip, TAG.fp]);
+      const m2 = rng.pick([TAG.skip, TAG.fp]);
+      body(b.bound(m1, T, p), m1);
+      body(b.bound(m2, 0, q), m2);
+      return [`bounds-not-increasing`, b.byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+    }
+    case 9: {
+      // The end misplaced, missing or carrying a prefix; a prefix over 6 bytes.
+      const how = rng.int(4);
+      if (how === 0) return ['end-not-last', w().varint(2).byte(TAG.skip | TAG.end, TAG.skip | TAG.end).bytes(), 'refuse'];
+      if (how === 1) return ['no-end', w().varint(2).bound(TAG.skip, T, []).bound(TAG.skip, 1, []).bytes(), 'refuse'];
+      if (how === 2) {
+        const k = 1 + rng.int(31);
+        return ['end-with-prefix', w().varint(1).byte(TAG.skip | TAG.end | (k << 3)).raw(rng.bytes(k)).bytes(), 'refuse'];
+      }
+      const k = 7 + rng.int(25);
+      return ['prefix-too-long', w().varint(2).byte(TAG.skip | (k << 3)).varint(T).raw(rng.bytes(k)).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+    }
+    case 10: {
+      // List items out of order, repeated, at or past the range's upper bound, or below its lower one.
+      const mode = rng.pick([TAG.list, TAG.final]);
+      const [a, b] = [twelve(), twelve()].sort((x, y) => compareBytes(x, y));
+      if (compareBytes(a!, b!) === 0) b![0] = a![0]! ^ 0x80;
+      const [lo, hi] = compareBytes(a!, b!) < 0 ? [a!, b!] : [b!, a!];
+      switch (rng.int(4)) {
+        case 0:
+          return ['items-unsorted', w().varint(1).byte(mode | TAG.end).varint(2).item(T, hi).item(0, lo).bytes(), 'refuse'];
+        case 1:
+          return ['items-repeated', w().varint(1).byte(mode | TAG.end).varint(2).item(T, lo).item(0, lo).bytes(), 'refuse'];
+        case 2: {
+          // The bound is (T, first byte of the item): the item is not below it.
+          const late = rng.chance(0.5) ? 0 : 1 + rng.int(1000);
+          return ['item-out-of-range', w().varint(2).bound(mode, T, [hi[0]!]).varint(1).item(T + late, hi).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+        }
+        default: {
+          // Lower bound (T, 0x80), then an item at T whose ID starts below 0x80.
+          const item = Uint8Array.from(lo);
+          item[0] = item[0]! & 0x7f;
+          return ['item-below-range', w().varint(2).bound(TAG.skip, T, [0x80]).byte(mode | TAG.end).varint(1).item(0, item).bytes(), 'refuse'];
+        }
+      }
+    }
+    case 11: {
+      // Times past 2^53 - 1: one delta, deltas that add up, list items that add up.
+      const how = rng.int(3);
+      if (how === 0) return ['time-too-large', w().varint(2).bound(TAG.skip, 2 ** 53 + rng.int(2 ** 20), []).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+      if (how === 1) return ['time-too-large', w().varint(3).bound(TAG.skip, 2 ** 52, []).bound(TAG.skip, 2 ** 52, []).byte(TAG.skip | TAG.end).bytes(), 'refuse'];
+      return ['time-too-large', w().varint(1).byte(TAG.list | TAG.end).varint(2).item(2 ** 52, twelve()).item(2 ** 52, twelve()).bytes(), 'refuse'];
+    }
+    case 12:
+      return rng.chance(0.5) ? ['no-ranges', Uint8Array.of(0), 'refuse'] : ['empty', new Uint8Array(0), 'refuse'];
+    default: {
+      // Random bytes after a small range count: mostly refused, now and then a message.
+      return ['random', w().varint(1 + rng.int(4)).raw(rng.bytes(rng.int(48))).bytes(), 'either'];
+    }
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let k = 0; k < Math.min(a.length, b.length); k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
+  return a.length - b.length;
+}
+
+function flipHexDigit(rng: Rng, s: string): string {
+  const k = rng.int(s.length);
+  const d = (parseInt(s[k]!, 16) ^ (1 + rng.int(15))).toString(16);
+  return s.slice(0, k) + d + s.slice(k + 1);
+}
+
+/** A valid `recon` frame (encodeRecon throws on a message the generators got wrong: the fuzzer then fails loudly). */
+function reconFrame(round: number, msg: ReconMessage): Uint8Array {
+  return encodeFrame({ type: 'recon', round }, [encodeRecon(msg)]);
+}
+
+/**
+ * Whether the victim's decoder takes an input as a `recon`: undefined when it is no reconciliation
+ * input at all (neither made as one nor framed with a `recon` header).
+ */
+function reconVerdict(bytes: Uint8Array, made: boolean): { ok: true } | { ok: false; reason: string } | undefined {
+  if (!made) {
+    const framed = decodeFrame(bytes);
+    if (!framed.ok) return undefined;
+    const header = framed.frame.header;
+    if (typeof header !== 'object' || header === null || (header as { type?: unknown }).type !== 'recon') return undefined;
+  }
+  const decoded = decodeMessage(bytes);
+  if (!decoded.ok) return { ok: false, reason: decoded.error.message };
+  return decoded.message.type === 'recon' ? { ok: true } : { ok: false, reason: `decoded as ${decoded.message.type}` };
+}
+
+const inRange = (s: string, lower: string, upper: string): boolean => s >= lower && (upper === '' || s < upper);
+
+/** A time near the honest items' (so that bounds and items fall among them), or anywhere in the keyspace. */
+function reconTime(ctx: Ctx, near = 0.6): number {
+  const { rng } = ctx;
+  if (rng.chance(near)) {
+    const t = rng.pick(ctx.honestItems).createdAt + rng.pick([0, 0, 0, -1, 1, -rng.int(5000), rng.int(5000)]);
+    return Math.max(0, Math.min(MAX_TS, t));
+  }
+  return rng.pick([0, 1, rng.int(2 ** 32), ctx.now() + rng.int(365 * 86_400_000), 2 ** 48 + rng.int(1000), MAX_TS - rng.int(4), MAX_TS]);
+}
+
+/** A short item: one the victim holds, another version of one, a neighbour sharing time and ID bytes, or anything. */
+function reconShort(ctx: Ctx): string {
+  const { rng } = ctx;
+  const h = rng.pick(ctx.honestItems);
+  const key = keyOf(h.createdAt, h.id);
+  switch (rng.int(6)) {
+    case 0:
+      return shortItem(h);
+    case 1:
+      return key.slice(0, ENTRY_PREFIX) + toHex(rng.bytes(6));
+    case 2: {
+      const k = rng.int(6);
+      return key.slice(0, TS_HEX + 2 * k) + toHex(rng.bytes(12 - k));
+    }
+    default:
+      return tsHex(reconTime(ctx)) + toHex(rng.bytes(12));
+  }
+}
+
+/** A bound: an honest key's time and ID prefix (or one step beside it), or a time and prefix anywhere. */
+function reconBound(ctx: Ctx): string {
+  const { rng } = ctx;
+  const prefix = rng.int(7);
+  if (rng.chance(0.6)) {
+    const h = rng.pick(ctx.honestItems);
+    const b = keyOf(h.createdAt, h.id).slice(0, TS_HEX + 2 * prefix);
+    if (prefix > 0 && rng.chance(0.3)) {
+      const last = Math.max(0, Math.min(255, parseInt(b.slice(-2), 16) + rng.pick([-1, 1])));
+      return b.slice(0, -2) + last.toString(16).padStart(2, '0');
+    }
+    if (prefix === 0 && rng.chance(0.3)) return tsHex(Math.max(0, h.createdAt + rng.pick([-1, 1])));
+    return b;
+  }
+  return tsHex(reconTime(ctx, 0.3)) + toHex(rng.bytes(prefix));
+}
+
+/** A valid message of up to maxBounds + 1 ranges, each a skip, an fp or a (final) list of up to maxItems. */
+function randomRecon(ctx: Ctx, maxBounds: number, maxItems: number): ReconMessage {
+  const uppers = [...sortedUnique(Array.from({ length: ctx.rng.int(maxBounds + 1) }, () => reconBound(ctx))), ''];
+  let lower = '';
+  const ranges = uppers.map((upper) => {
+    const r = randomRange(ctx, lower, upper, maxItems);
     lower = upper;
     return r;
   });
-  return { kind: 'recon-garbage', bytes: encodeMessage({ type: 'recon', round: reconRound(ctx), ranges }) };
+  return { ranges };
 }
 
-function reconInvalid(ctx: Ctx): Produced {
+function randomRange(ctx: Ctx, lower: string, upper: string, maxItems: number): ReconRange {
   const { rng } = ctx;
-  const a = randomItem(rng, ctx);
-  const b = randomItem(rng, ctx);
-  const variants: unknown[] = [
-    [{ upper: a > b ? a : b, mode: 'skip' }, { upper: a > b ? b : a, mode: 'skip' }, { upper: '', mode: 'skip' }],
-    [{ upper: a, mode: 'skip' }],
-    [],
-    [{ upper: '', mode: 'fp', fp: 'zz', count: 1 }],
-    [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: 2 ** 32 }],
-    [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: -1 }],
-    [{ upper: '', mode: 'list', items: [b, a].sort().reverse() }],
-    [{ upper: '', mode: 'list', items: [a, a] }],
-    [{ upper: '', mode: 'list', items: ['x'] }],
-    [{ upper: '', mode: 'nope' }],
-    [{ upper: '', mode: 'list', items: [], final: false }],
-    'ranges',
-    { 0: { upper: '', mode: 'skip' }, length: 1 },
-  ];
-  const ranges = rng.pick(variants);
-  const round = rng.pick<unknown>([1, -1, 1.5, '1', null, 2 ** 53]);
-  return { kind: 'recon-invalid', bytes: encodeFrame({ type: 'recon', round, ranges }) };
+  const held = ctx.honestItems.filter((h) => inRange(keyOf(h.createdAt, h.id), lower, upper));
+  switch (rng.int(4)) {
+    case 0:
+      return { upper, mode: 'skip' };
+    case 1: {
+      // Now and then the victim's own fingerprint, which it answers with a skip.
+      if (held.length > 0 && rng.chance(0.3)) return { upper, mode: 'fp', fp: fingerprintOf(held), count: held.length };
+      const count = rng.pick([0, 0, 1, held.length, rng.int(1000), MAX_COUNT]);
+      return { upper, mode: 'fp', fp: count === 0 ? EMPTY_FP : toHex(rng.bytes(16)), count };
+    }
+    default: {
+      const items = rangeItems(ctx, lower, upper, rng.int(maxItems + 1));
+      return rng.chance(0.5) ? { upper, mode: 'list', items, final: true } : { upper, mode: 'list', items };
+    }
+  }
 }
 
-/** A final list of many unknown items: everything the victim "needs" goes into its request state. */
-function reconBigList(ctx: Ctx): Produced {
+/** Up to n distinct short items in [lower, upper): the victim's, near them, at either edge, or anywhere. */
+function rangeItems(ctx: Ctx, lower: string, upper: string, n: number): string[] {
   const { rng } = ctx;
-  const items = sortedUnique(Array.from({ length: 200 + rng.int(1600) }, () => `${randomEntryId(rng)}:${toHex(rng.bytes(16))}`));
-  const final = rng.chance(0.7);
-  const range: ReconRange = final ? { upper: '', mode: 'list', items, final: true } : { upper: '', mode: 'list', items };
-  return { kind: final ? 'recon-big-final' : 'recon-big-list', bytes: encodeMessage({ type: 'recon', round: reconRound(ctx), ranges: [range] }) };
+  const out: string[] = [];
+  for (let k = 0; k < 3 * n && out.length < n; k++) {
+    const roll = rng.int(5);
+    let s: string | undefined;
+    if (roll === 0 && lower !== '') s = lower + toHex(rng.bytes((SHORT_LENGTH - lower.length) / 2));
+    else if (roll === 1 && upper !== '') s = justBelow(rng, upper);
+    else s = reconShort(ctx);
+    if (s !== undefined && inRange(s, lower, upper)) out.push(s);
+  }
+  return sortedUnique(out);
+}
+
+/** A short item just below a bound, if there is one. */
+function justBelow(rng: Rng, upper: string): string | undefined {
+  const prefix = upper.slice(TS_HEX);
+  if (prefix.length > 0) {
+    const last = parseInt(prefix.slice(-2), 16);
+    if (last > 0) {
+      const head = upper.slice(0, -2) + (last - 1).toString(16).padStart(2, '0');
+      return head + toHex(rng.bytes((SHORT_LENGTH - head.length) / 2));
+    }
+  }
+  const t = parseInt(upper.slice(0, TS_HEX), 16);
+  return t > 0 ? tsHex(t - 1) + toHex(rng.bytes(12)) : undefined;
+}
+
+/**
+ * n unknown short items of valid shape (their times among the honest items' or anywhere, their ID and
+ * digest bytes random), as one list over the whole keyspace or split into a few ranges. `spread`
+ * bounds the time step between neighbours.
+ */
+function unknownItemsMessage(ctx: Ctx, n: number, final: boolean, spread = 5000): ReconMessage {
+  const { rng } = ctx;
+  let t = Math.max(0, Math.min(reconTime(ctx, 0.8), MAX_TS - n * spread) - rng.int(n * spread));
+  const bytes = toHex(fastRandomBytes(rng, 12 * n));
+  const items: string[] = [];
+  for (let k = 0; k < n; k++) {
+    t += rng.int(spread + 1);
+    items.push(tsHex(t) + bytes.slice(24 * k, 24 * k + 24));
+  }
+  const sorted = sortedUnique(items);
+  const list = (upper: string, part: string[]): ReconRange => (final ? { upper, mode: 'list', items: part, final: true } : { upper, mode: 'list', items: part });
+  if (rng.chance(0.6) || sorted.length < 2) return { ranges: [list('', sorted)] };
+  const ranges: ReconRange[] = [];
+  let from = 0;
+  for (const cut of [...new Set(Array.from({ length: 1 + rng.int(6) }, () => 1 + rng.int(sorted.length - 1)))].sort((a, b) => a - b)) {
+    const upper = boundBetween(sorted[cut - 1]!, sorted[cut]!);
+    if (upper === undefined) continue;
+    ranges.push(list(upper, sorted.slice(from, cut)));
+    from = cut;
+  }
+  ranges.push(list('', sorted.slice(from)));
+  return { ranges };
 }
 
 /** Sends back something the victim sent us (its recon, heads, changes, hello or goodbye). */
@@ -1057,7 +1534,7 @@ function repeatedHello(ctx: Ctx): Produced {
 function hugeCounts(ctx: Ctx): Produced {
   const { rng } = ctx;
   const e = rng.pick(ctx.honest);
-  switch (rng.int(9)) {
+  switch (rng.int(10)) {
     case 0: // many entries, the largest n, and no blobs at all
       return {
         kind: 'huge:changes-n',
@@ -1079,7 +1556,8 @@ function hugeCounts(ctx: Ctx): Produced {
     case 6:
       return { kind: 'huge:heads-65', bytes: encodeFrame({ type: 'heads', entries: [{ id: e.id, heads: Array.from({ length: 65 }, () => toHex(rng.bytes(32))) }] }) };
     case 7:
-      return { kind: 'huge:recon-count', bytes: encodeFrame({ type: 'recon', round: reconRound(ctx), ranges: [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: rng.pick([0xffff_ffff, 2 ** 53, 1e308]) }] }) };
+    case 8:
+      return hugeRecon(ctx);
     default: // 8,192 empty blobs
       return { kind: 'huge:blobs', bytes: encodeFrame({ type: 'changes', entries: [{ id: e.id, n: 1024 }] }, Array.from({ length: 8192 }, () => new Uint8Array(0))) };
   }
@@ -1091,21 +1569,28 @@ function protoKeys(ctx: Ctx): Produced {
   const e = rng.pick(ctx.honest);
   const c = rng.pick(e.changes);
   const id = JSON.stringify(e.id);
-  const texts: Array<[string, Uint8Array[]]> = [
+  const r = rng.pick([1, ctx.lastVictimRound, rng.int(1000)]);
+  const ranges = encodeRecon(randomRecon(ctx, 3, 3));
+  const texts: Array<[string, Uint8Array[], Produced['recon']?]> = [
     [`{"type":"changes","entries":[{"id":${id},"n":1,"__proto__":{"n":2}}]}`, [c.change, c.sig]],
     [`{"type":"changes","__proto__":{"entries":[{"id":${id},"n":1}]}}`, [c.change, c.sig]],
     [`{"__proto__":{"type":"heads","entries":[]}}`, []],
     [`{"__proto__":{"type":"goodbye","reason":"x"},"type":"heads","entries":[{"id":${id},"heads":[]}]}`, []],
-    [`{"type":"recon","round":1,"ranges":[{"upper":"","mode":"skip","__proto__":{"mode":"fp"}}],"__proto__":{"ranges":[]}}`, []],
-    [`{"type":"recon","round":1,"__proto__":{"ranges":[{"upper":"","mode":"skip"}]}}`, []],
-    [`{"type":"recon","round":1,"ranges":[{"__proto__":{"upper":"","mode":"skip"}}]}`, []],
-    [`{"type":"hello","protocol":1,"peerId":"${ctx.attackerId}","network":"${ctx.network}","capabilities":[],"__proto__":{"polluted":true}}`, []],
+    // The round must be the header's own: one under __proto__ is no round at all.
+    [`{"type":"recon","round":${r},"__proto__":{"round":${r + 1}}}`, [ranges], 'decode'],
+    [`{"type":"recon","__proto__":{"round":${r}}}`, [ranges], 'refuse'],
+    [`{"__proto__":{"type":"recon","round":${r}}}`, [ranges], 'refuse'],
+    // Version 1 ranges in the header, under __proto__ or beside the blob, are never read.
+    [`{"type":"recon","round":${r},"ranges":[{"upper":"","mode":"skip","__proto__":{"mode":"fp"}}],"__proto__":{"ranges":[]}}`, [ranges], 'decode'],
+    [`{"type":"recon","round":${r},"__proto__":{"ranges":[{"upper":"","mode":"skip"}]}}`, [], 'refuse'],
+    [`{"type":"recon","round":${r},"ranges":[{"__proto__":{"upper":"","mode":"skip"}}]}`, [], 'refuse'],
+    [`{"type":"hello","protocol":${PROTOCOL_VERSION},"peerId":"${ctx.attackerId}","network":"${ctx.network}","capabilities":[],"__proto__":{"polluted":true}}`, []],
     [`{"type":"heads","entries":[],"constructor":{"prototype":{"polluted":true}}}`, []],
     [`{"type":"heads","entries":{"__proto__":[],"length":1,"0":{"id":${id},"heads":[]}}}`, []],
     [`{"type":"goodbye","reason":"x","__proto__":null}`, []],
   ];
-  const [text, blobs] = rng.pick(texts);
-  return { kind: 'proto-keys', bytes: encodeFrame(JSON.parse(text), blobs) };
+  const [text, blobs, recon] = rng.pick(texts);
+  return { kind: 'proto-keys', bytes: encodeFrame(JSON.parse(text), blobs), recon };
 }
 
 function oddHeaders(ctx: Ctx): Produced {
@@ -1125,15 +1610,15 @@ function hangup(): Produced {
 // ---- hellos ----
 
 function helloFrame(ctx: Ctx, peerId: string): Uint8Array {
-  return encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: peerId as PeerId, network: ctx.network, capabilities: ['recon-1'] });
+  return encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: peerId as PeerId, network: ctx.network, capabilities: ['recon-2'] });
 }
 
 function hostileHello(ctx: Ctx): Uint8Array {
   const { rng } = ctx;
-  const base = { type: 'hello', protocol: PROTOCOL_VERSION, peerId: ctx.attackerId, network: ctx.network, capabilities: ['recon-1'] };
+  const base = { type: 'hello', protocol: PROTOCOL_VERSION, peerId: ctx.attackerId, network: ctx.network, capabilities: ['recon-2'] };
   switch (rng.int(7)) {
     case 0:
-      return encodeFrame({ ...base, protocol: rng.pick([0, 2, 999_999]) });
+      return encodeFrame({ ...base, protocol: rng.pick([0, PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1, 999_999]) });
     case 1:
       return encodeFrame({ ...base, network: rng.pick(['prod', 'x'.repeat(64)]) });
     case 2:
@@ -1280,8 +1765,10 @@ function seedPool(ctx: Ctx): void {
     encodeMessage({ type: 'goodbye', reason: 'bye' }),
     encodeMessage({ type: 'heads', entries: e.map((x) => ({ id: x.id, heads: [] })) }),
     encodeMessage({ type: 'heads', entries: e.map((x) => ({ id: x.id, heads: x.view.heads as ChangeHash[] })) }),
-    encodeMessage({ type: 'recon', round: 1, ranges: [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: e.length }] }),
-    encodeMessage({ type: 'recon', round: 1, ranges: [{ upper: '', mode: 'list', items: e.map((x) => `${x.id}:${x.view.headsDigest}`).sort() }] }),
+    reconFrame(1, { ranges: [{ upper: '', mode: 'fp', fp: toHex(rng.bytes(16)), count: e.length }] }),
+    reconFrame(1, { ranges: [{ upper: '', mode: 'list', items: sortedUnique(ctx.honestItems.map(shortItem)) }] }),
+    reconFrame(1, randomRecon(ctx, 8, 8)),
+    reconFrame(1, unknownItemsMessage(ctx, 64, true)),
     changesFrame(e.map((x) => ({ id: x.id, changes: x.changes }))),
     ...e.map((x) => changesFrame([{ id: x.id, changes: x.changes }])),
   );
@@ -1290,10 +1777,14 @@ function seedPool(ctx: Ctx): void {
 function reflect(ctx: Ctx, bytes: Uint8Array): void {
   remember(ctx.reflected, bytes, 16, ctx.rng);
   const decoded = decodeMessage(bytes);
-  if (decoded.ok && decoded.message.type === 'recon') ctx.lastVictimRound = decoded.message.round;
+  if (decoded.ok && decoded.message.type === 'recon') {
+    ctx.lastVictimRound = decoded.message.round;
+    ctx.victimReconSent++;
+    remember(ctx.victimRecon, { round: decoded.message.round, ranges: decoded.message.ranges }, 16, ctx.rng);
+  }
 }
 
-function remember(ring: Uint8Array[], bytes: Uint8Array, size: number, rng: Rng): void {
+function remember<T>(ring: T[], bytes: T, size: number, rng: Rng): void {
   if (ring.length < size) ring.push(bytes);
   else ring[rng.int(size)] = bytes;
 }
