@@ -57,6 +57,23 @@ describe('SyncEngine', () => {
   });
 });
 
+describe('gossip', () => {
+  it('forwards a received change to the other neighbours, never back to its sender', async () => {
+    const rng = seededRng(4);
+    let t = 1_700_000_000_000;
+    const clock = () => (t += 1000);
+    const [hub, a, c, d] = await Promise.all(['hub', 'a', 'c', 'd'].map((n) => createSimPeer(n, rng, clock)));
+    const net = new MemoryNetwork();
+    for (const p of [a!, c!, d!]) connect(net, hub!, p);
+    await quiesce(net, [hub!, a!, c!, d!]);
+    const entry = await a!.engine.create(a!.signer, fields('through the hub'));
+    await quiesce(net, [hub!, a!, c!, d!]);
+    for (const p of [c!, d!]) expect(p.store.entries.get(entry.id)?.view.title).toBe('through the hub');
+    const fromHub = a!.engine.peers().find((s) => s.peerId === hub!.engine.peerId);
+    expect(fromHub?.stats.changesIn).toBe(0);
+  });
+});
+
 describe('misbehaving peers', () => {
   it('are disconnected after 16 bad messages and refused while banned; honest sync goes on', async () => {
     const rng = seededRng(3);

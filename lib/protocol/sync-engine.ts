@@ -1,12 +1,14 @@
 // The sync engine: one replica, any number of sessions over any PeerChannels. New changes (local or
-// received) are pushed at once to every other ready session, deduplicated by change hash, so a change
-// crosses the mesh hop by hop; reconciliation on connect (and periodically) catches up what pushes
-// missed. It knows nothing of WebRTC, sockets or storage engines.
+// received) are pushed to neighbours chosen by a gossip policy (gossip-policy.ts: bounded gossip by
+// default, flooding as the baseline), deduplicated by change hash, so a change crosses the mesh hop by
+// hop; reconciliation on connect (and periodically) catches up what pushes missed. It knows nothing of
+// WebRTC, sockets or storage engines.
 import type { EntryFields } from '../core/entry-fields';
 import type { BlobHash, EntryId, PeerId } from '../core/ids';
 import { parseImageRef, type ImageRef } from '../core/preview-image';
 import type { BlobStore } from '../net/blob-store';
 import { BlobExchange } from './blob-exchange';
+import { boundedGossip, type GossipFactory, type GossipPolicy } from './gossip-policy';
 import { silentLogger, type Logger } from '../core/logger';
 import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
 import type { Signer } from '../crdt/envelope';
@@ -30,6 +32,8 @@ export interface SyncEngineOptions {
   eagerBlobs?: boolean;
   /** Whether a held blob may be handed to peers (an instance serves only images of live entries). */
   canServeBlob?: (hash: BlobHash) => boolean | Promise<boolean>;
+  /** Which neighbours a change is pushed to (default: boundedGossip(); flooding() is the baseline). */
+  gossip?: GossipFactory;
 }
 
 export interface PeerSummary {
@@ -65,6 +69,10 @@ export class SyncEngine implements SessionHost {
   private settledCount = 0;
   readonly blobs: BlobExchange | undefined;
   private readonly eagerBlobs: boolean;
+  private readonly gossip: GossipPolicy<SyncSession>;
+  /** The last change pushed, for the gossip policy to re-attach this peer when a link closes. */
+  private latest: { entry: IncomingEntry; hash: string } | undefined;
+  private closing = false;
 
   constructor(options: SyncEngineOptions) {
     this.replica = options.replica;
@@ -78,6 +86,7 @@ export class SyncEngine implements SessionHost {
         ? undefined
         : new BlobExchange({ store: options.blobs, log: this.log.child('blobs'), now: this.now, canServe: options.canServeBlob });
     this.eagerBlobs = options.eagerBlobs ?? false;
+    this.gossip = (options.gossip ?? boundedGossip())<SyncSession>(options.peerId);
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());
   }
@@ -153,10 +162,12 @@ export class SyncEngine implements SessionHost {
   }
 
   close(): void {
+    this.closing = true;
     for (const s of [...this.sessions]) s.close('shutting down');
+    this.closing = false;
   }
 
-  // ---- local authoring: write, then push to every neighbour ----
+  // ---- local authoring: write, then push (the gossip policy sends our own changes to every neighbour) ----
 
   async create(signer: Signer, fields: EntryFields): Promise<EntryView> {
     const { view, signed } = await this.replica.create(signer, fields);
@@ -195,6 +206,10 @@ export class SyncEngine implements SessionHost {
   sessionClosed(session: SyncSession): void {
     this.sessions.delete(session);
     this.blobs?.sessionClosed(session);
+    if (this.latest !== undefined && session.remotePeerId !== undefined && !this.closing) {
+      const { entry, hash } = this.latest;
+      for (const s of this.gossip.closed?.(session, this.readyPeers(), hash) ?? []) s.sendChanges([entry]);
+    }
     this.history.unshift(summarize(session));
     if (this.history.length > HISTORY) this.history.length = HISTORY;
     const peer = session.remotePeerId ?? session.channel.remotePeerId;
@@ -210,13 +225,17 @@ export class SyncEngine implements SessionHost {
 
   async ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void> {
     const unseen: IncomingEntry[] = [];
+    const arrived: string[] = [];
     for (const e of entries) {
       const changes = e.changes.filter((c) => {
         const facts = tryDescribe(c.change);
+        if (facts !== undefined) arrived.push(facts.hash);
         return facts === undefined || !this.seen.has(facts.hash);
       });
       if (changes.length > 0) unseen.push({ id: e.id, changes });
     }
+    // Duplicates count too: the sender holds them, so they are not pushed back to it.
+    if (arrived.length > 0) this.gossip.received(from, arrived);
     if (unseen.length === 0) return;
     this.pending++;
     this.emit('activity');
@@ -248,10 +267,19 @@ export class SyncEngine implements SessionHost {
     }
   }
 
-  private broadcast(entries: readonly IncomingEntry[], except: SyncSession | undefined): void {
+  /** Pushes changes made here (`from` undefined) or accepted from `from` to the neighbours the policy picks. */
+  private broadcast(entries: readonly IncomingEntry[], from: SyncSession | undefined): void {
     if (entries.length === 0) return;
-    for (const e of entries) for (const c of e.changes) this.remember(describeChange(c.change).hash);
-    for (const s of this.readyPeers()) if (s !== except) s.sendChanges(entries);
+    const hashes: string[] = [];
+    for (const e of entries) {
+      for (const c of e.changes) {
+        const hash = describeChange(c.change).hash;
+        this.remember(hash);
+        hashes.push(hash);
+        this.latest = { entry: { id: e.id, changes: [c] }, hash };
+      }
+    }
+    for (const s of this.gossip.targets(hashes, from, this.readyPeers())) s.sendChanges(entries);
   }
 
   private remember(hash: string): void {

@@ -1,12 +1,15 @@
 // A seeded chaos run of several complete peers over in-memory channels: random posts, edits and
 // deletes (two peers share one author, as two devices would), connections opened and cut, messages
 // duplicated, reordered and lost (a lost message breaks its connection, as on a real transport).
-// Then the network heals and every replica must hold the same materialised view.
+// Then the network heals and every replica must hold the same materialised view. runMeshConvergence
+// does the same over the bounded-degree mesh (MeshSim), with churn, partitions and healing.
 import type { EntryFields } from '../core/entry-fields';
 import { toHex } from '../core/bytes';
 import { signerFromIdentity, identityFromSeed } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
+import { boundedGossip, flooding } from '../protocol/gossip-policy';
 import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
+import { converged, MeshSim } from './mesh-sim';
 import { seededRng, type Rng } from './rng';
 import { createSimPeer, settle, type SimPeer } from './sim-peer';
 
@@ -134,4 +137,108 @@ export async function runConvergence(options: ConvergenceOptions): Promise<Conve
   const views = peers.map((p) => p.store.views());
   counts.deletes = views[0]!.filter((v) => v.deleted).length;
   return { peers, views, counts };
+}
+
+// ---- the same chaos over the bounded-degree mesh ----
+
+export interface MeshConvergenceOptions {
+  seed: number;
+  /** Peers at the start; more join during the run. */
+  peers: number;
+  steps: number;
+  /** The engines' gossip policy (default: bounded gossip, the engine's default). */
+  policy?: 'gossip' | 'flooding';
+}
+
+export interface MeshConvergenceResult {
+  /** Every peer's view once all are back online and the mesh is healed. */
+  views: EntryView[][];
+  counts: { posts: number; edits: number; deletes: number; leaves: number; rejoins: number; joins: number; partitions: number; heals: number; periods: number };
+}
+
+/**
+ * A seeded run over MeshSim: posts, edits and deletes at random online peers (two of them devices of
+ * one author), peers leaving, coming back and new ones joining, the mesh split in two or three and
+ * healed, time passing with the periodic reconciliation on. Then every peer comes back, the mesh
+ * heals, and reconciliation must bring every replica to the same view.
+ */
+export async function runMeshConvergence(options: MeshConvergenceOptions): Promise<MeshConvergenceResult> {
+  const sim = new MeshSim({
+    seed: options.seed,
+    gossip: (random) => (options.policy === 'flooding' ? flooding() : boundedGossip({ random })),
+  });
+  const rng = seededRng(options.seed ^ 0x2545f491);
+  for (let i = 0; i < options.peers; i++) await sim.addPeer();
+  // Peers 0 and 1 are two devices of one author: same key, different actor suffixes.
+  const shared = await identityFromSeed(rng.bytes(32));
+  sim.nodes[0]!.signer = await signerFromIdentity(shared, toHex(rng.bytes(8)));
+  sim.nodes[1]!.signer = await signerFromIdentity(shared, toHex(rng.bytes(8)));
+  sim.setPeriodicReconcile(true);
+  await sim.advance(2_000);
+
+  const counts = { posts: 0, edits: 0, deletes: 0, leaves: 0, rejoins: 0, joins: 0, partitions: 0, heals: 0, periods: 0 };
+  let partitioned = false;
+  for (let step = 0; step < options.steps; step++) {
+    const roll = rng.next();
+    const online = sim.live();
+    const p = rng.pick(online);
+    if (roll < 0.15) {
+      await sim.create(p, randomFields(rng, counts.posts++));
+    } else if (roll < 0.28) {
+      const own = p.store.views().filter((v) => v.author === p.signer.author && !v.deleted);
+      if (own.length > 0) {
+        const target = rng.pick(own);
+        if (roll < 0.25) {
+          await sim.edit(p, target.id, randomFields(rng, counts.edits++));
+        } else {
+          await sim.remove(p, target.id);
+        }
+      }
+    } else if (roll < 0.34) {
+      if (online.length > 3) {
+        sim.leave(p);
+        counts.leaves++;
+      }
+    } else if (roll < 0.39) {
+      const away = sim.nodes.filter((n) => !n.online);
+      if (away.length > 0) {
+        sim.rejoin(rng.pick(away));
+        counts.rejoins++;
+      }
+    } else if (roll < 0.42) {
+      await sim.addPeer();
+      counts.joins++;
+    } else if (roll < 0.45) {
+      if (!partitioned) {
+        const groups = 2 + rng.int(2);
+        sim.partition(() => rng.int(groups));
+        partitioned = true;
+        counts.partitions++;
+      } else {
+        sim.heal();
+        partitioned = false;
+        counts.heals++;
+      }
+    } else {
+      // Time passes: messages travel, connections form, and now and then a reconciliation period.
+      await sim.advance(rng.chance(0.05) ? sim.options.reconcileEveryMs : rng.int(2_000));
+    }
+  }
+
+  // Heal: the partition lifts, every peer that left comes back, and the mesh is joined up.
+  sim.heal();
+  for (const n of sim.nodes) sim.rejoin(n);
+  await sim.advance(sim.options.connectTimeoutMs * 2);
+  sim.bridgeComponents();
+  await sim.runWhileBusy();
+  while (!converged(sim) && counts.periods < 10) {
+    await sim.advance(sim.options.reconcileEveryMs);
+    await sim.runWhileBusy();
+    counts.periods++;
+  }
+  const views = sim.nodes.map((n) => n.store.views());
+  sim.setPeriodicReconcile(false);
+  for (const n of sim.nodes) n.engine.close();
+  counts.deletes = views[0]!.filter((v) => v.deleted).length;
+  return { views, counts };
 }
