@@ -10,6 +10,10 @@ const benches = [
   ['bench/server-pages.ts'],
   ['bench/publish-latency.ts'],
   ['bench/previews.ts'],
+  ['bench/reconcile.ts'],
+  ['bench/gossip.ts', '--quick'],
+  ['bench/merge-verify.ts'],
+  ['bench/browser-sync.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of benches) {
