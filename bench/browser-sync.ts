@@ -44,6 +44,7 @@ import { ensureBuild, startServer, type RunningServer } from '../e2e/support/ser
 import { countReplica, installProbe, readProbe, summarizeLongTasks, type LongTaskSummary, type ProbeState } from './support/browser-probe';
 import { printProfileSummary, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { generateEntries, generateReplica } from './support/entries';
+import { readArgs, positiveInt } from './support/args';
 import { fetchOnce } from './support/load';
 
 interface Options {
@@ -58,66 +59,34 @@ interface Options {
   dataDir: string | undefined;
 }
 
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { entries: 10_000, timeout: undefined, coldRuns: 3, baselineBatch: 250, storage: 'disk', profile: false, seed: 1, keep: false, dataDir: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${name} needs a value`);
-      return v;
-    };
-    const positiveInt = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-      return n;
-    };
-    switch (name) {
-      case '--entries':
-        opts.entries = positiveInt(value());
-        break;
-      case '--timeout':
-        opts.timeout = positiveInt(value());
-        break;
-      case '--cold-runs':
-        opts.coldRuns = positiveInt(value());
-        break;
-      case '--baseline-batch':
-        opts.baselineBatch = positiveInt(value());
-        break;
-      case '--storage': {
-        const v = value();
-        if (v !== 'disk' && v !== 'memory') throw new Error(`--storage must be disk or memory, got ${v}`);
-        opts.storage = v;
-        break;
-      }
-      case '--profile':
-        opts.profile = true;
-        break;
-      case '--seed':
-        opts.seed = positiveInt(value());
-        break;
-      case '--keep':
-        opts.keep = true;
-        break;
-      case '--data-dir':
-        opts.dataDir = value();
-        break;
-      case '--help':
-      case '-h':
-        console.log(
-          'npx tsx bench/browser-sync.ts [--entries N] [--timeout S] [--cold-runs R] [--baseline-batch B] [--storage disk|memory] [--profile] [--seed X] [--keep] [--data-dir DIR]',
-        );
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown argument ${arg} (try --help)`);
-    }
-  }
-  if (opts.entries > 1_000_000) throw new Error('--entries is capped at 1,000,000');
-  if (opts.coldRuns > 20) throw new Error('--cold-runs is capped at 20');
-  return opts;
+function parseOptions(): Options {
+  const v = readArgs(
+    'npx tsx bench/browser-sync.ts [--entries N] [--timeout S] [--cold-runs R] [--baseline-batch B] [--storage disk|memory] [--profile] [--seed X] [--keep] [--data-dir DIR]',
+    {
+      entries: { type: 'string' },
+      timeout: { type: 'string' },
+      'cold-runs': { type: 'string' },
+      'baseline-batch': { type: 'string' },
+      storage: { type: 'string' },
+      profile: { type: 'boolean' },
+      seed: { type: 'string' },
+      keep: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
+  );
+  const storage = v.storage ?? 'disk';
+  if (storage !== 'disk' && storage !== 'memory') throw new Error(`--storage must be disk or memory, got ${storage}`);
+  return {
+    entries: positiveInt('entries', v.entries, 10_000, 1_000_000),
+    timeout: v.timeout === undefined ? undefined : positiveInt('timeout', v.timeout, 0),
+    coldRuns: positiveInt('cold-runs', v['cold-runs'], 3, 20),
+    baselineBatch: positiveInt('baseline-batch', v['baseline-batch'], 250),
+    storage,
+    profile: v.profile === true,
+    seed: positiveInt('seed', v.seed, 1),
+    keep: v.keep === true,
+    dataDir: v['data-dir'],
+  };
 }
 
 const loadText = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -262,7 +231,7 @@ interface SyncResult {
 }
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseOptions();
   const n = opts.entries;
   const timeoutS = opts.timeout ?? Math.max(300, Math.ceil(n / 50));
   assertChromiumInstalled();

@@ -35,6 +35,7 @@ import { checkChange } from '../lib/protocol/change-policy';
 import { Replica, type IncomingEntry } from '../lib/protocol/replica';
 import { SqlReplicaStore } from '../lib/storage/sql-store';
 import { MemoryStore } from '../lib/testing/memory-store';
+import { readArgs, positiveInt } from './support/args';
 import { generateEntries } from './support/entries';
 
 type StoreKind = 'memory' | 'sql';
@@ -47,52 +48,23 @@ interface Options {
   split: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { entries: 10_000, small: undefined, stores: ['memory', 'sql'], seed: 1, split: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${name} needs a value`);
-      return v;
-    };
-    const positiveInt = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-      return n;
-    };
-    switch (name) {
-      case '--entries':
-        opts.entries = positiveInt(value());
-        break;
-      case '--small':
-        opts.small = positiveInt(value());
-        break;
-      case '--store': {
-        const v = value();
-        if (v === 'both') opts.stores = ['memory', 'sql'];
-        else if (v === 'memory' || v === 'sql') opts.stores = [v];
-        else throw new Error(`--store must be memory, sql or both, got ${v}`);
-        break;
-      }
-      case '--seed':
-        opts.seed = positiveInt(value());
-        break;
-      case '--no-split':
-        opts.split = false;
-        break;
-      case '--help':
-      case '-h':
-        console.log('npx tsx bench/merge-verify.ts [--entries N] [--small M] [--store memory|sql|both] [--seed X] [--no-split]');
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown argument ${arg} (try --help)`);
-    }
-  }
-  if (opts.entries > 1_000_000) throw new Error('--entries is capped at 1,000,000');
-  return opts;
+function parseOptions(): Options {
+  const v = readArgs('npx tsx bench/merge-verify.ts [--entries N] [--small M] [--store memory|sql|both] [--seed X] [--no-split]', {
+    entries: { type: 'string' },
+    small: { type: 'string' },
+    store: { type: 'string' },
+    seed: { type: 'string' },
+    'no-split': { type: 'boolean' },
+  });
+  const store = v.store ?? 'both';
+  if (store !== 'both' && store !== 'memory' && store !== 'sql') throw new Error(`--store must be memory, sql or both, got ${store}`);
+  return {
+    entries: positiveInt('entries', v.entries, 10_000, 1_000_000),
+    small: v.small === undefined ? undefined : positiveInt('small', v.small, 0),
+    stores: store === 'both' ? ['memory', 'sql'] : [store],
+    seed: positiveInt('seed', v.seed, 1),
+    split: v['no-split'] !== true,
+  };
 }
 
 interface Generated {
@@ -353,7 +325,7 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseOptions();
   const large = opts.entries;
   const small = opts.small ?? Math.max(1, Math.floor(large / 10));
   if (small > large) throw new Error('--small must not exceed --entries');
