@@ -14,6 +14,7 @@ const benches = [
   ['bench/gossip.ts', '--quick'],
   ['bench/merge-verify.ts'],
   ['bench/browser-sync.ts'],
+  ['bench/dht.ts', '--peers', '1000'],
 ];
 let failed = 0;
 for (const [file, ...args] of benches) {
