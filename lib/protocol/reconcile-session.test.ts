@@ -67,6 +67,16 @@ async function runToQuiet(net: MemoryNetwork, engines: readonly SyncEngine[]): P
 }
 
 let signer: Signer;
+/** Connects two peers over a tapped in-memory network and runs them until it is quiet. */
+async function syncOver(a: Peer, b: Peer): Promise<{ frames: Frame[]; waves: number }> {
+  const net = new MemoryNetwork();
+  const frames = tap(net);
+  const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
+  a.engine.addChannel(ca);
+  b.engine.addChannel(cb);
+  return { frames, waves: await runToQuiet(net, [a.engine, b.engine]) };
+}
+
 async function signedEntry(i: number): Promise<StoredEntry & { change: Uint8Array; sig: Uint8Array }> {
   const made = createEntry(sampleFields({ title: `Entry ${i}`, url: `https://example.org/${i}` }), signer.author, signer.actor, T0 + i * 1000);
   const { sig } = await signChange(signer, made.change);
@@ -94,12 +104,7 @@ describe('catch-up through sessions', () => {
     const onB = [...all.slice(0, 30), ...all.slice(40)];
     const a = await peer(onA, 'a'.repeat(32));
     const b = await peer(onB, 'b'.repeat(32));
-    const net = new MemoryNetwork();
-    const frames = tap(net);
-    const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
-    a.engine.addChannel(ca);
-    b.engine.addChannel(cb);
-    const waves = await runToQuiet(net, [a.engine, b.engine]);
+    const { frames, waves } = await syncOver(a, b);
 
     expect(a.store.views()).toEqual(b.store.views());
     expect(a.store.views()).toHaveLength(45);
@@ -124,12 +129,7 @@ describe('catch-up through sessions', () => {
     }
     const a = await peer(rows, '1'.repeat(32));
     const b = await peer(rows, '2'.repeat(32));
-    const net = new MemoryNetwork();
-    const frames = tap(net);
-    const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
-    a.engine.addChannel(ca);
-    b.engine.addChannel(cb);
-    const waves = await runToQuiet(net, [a.engine, b.engine]);
+    const { frames, waves } = await syncOver(a, b);
     const bytes = frames.reduce((n, f) => n + f.bytes, 0);
     console.log(`idle reconnect at 100k: ${bytes} bytes in ${frames.length} frames, ${waves} waves (hello included)`);
     expect(bytes).toBeLessThanOrEqual(4096);

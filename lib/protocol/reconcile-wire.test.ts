@@ -4,26 +4,17 @@ import { ProtocolError } from '../core/errors';
 import { decodeMessage, encodeMessage } from './messages';
 import { EMPTY_FP, ReconSide, validateReconMessage, type ReconItem, type ReconMessage } from './reconcile';
 import { decodeRecon, encodeRecon } from './reconcile-wire';
+import { seededUint32 } from '../testing/rng';
 
 const T0 = 1_700_000_000_000;
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 const hex32 = (r: () => number): string => [r(), r(), r(), r()].map((w) => w.toString(16).padStart(8, '0')).join('');
 
 /** Every message of a few real exchanges between random sets: the shapes peers actually send. */
 function realMessages(): ReconMessage[] {
   const out: ReconMessage[] = [];
   for (let seed = 1; seed <= 6; seed++) {
-    const r = prng(seed);
+    const r = seededUint32(seed);
     const base: ReconItem[] = Array.from({ length: 300 + (r() % 700) }, (_, i) => ({ id: hex32(r), createdAt: T0 + i * 1000 + (seed % 2 === 0 ? 0 : r() % 3), digest: hex32(r) }));
     const A = base.filter(() => r() % 10 !== 0);
     const B = base.filter(() => r() % 10 !== 0).map((x) => (r() % 20 === 0 ? { ...x, digest: hex32(r) } : x));
@@ -96,7 +87,7 @@ describe('the binary recon form', () => {
   });
 
   it('refuses every truncation of a valid message', () => {
-    const r = prng(12);
+    const r = seededUint32(12);
     for (const m of messages) {
       const b = encodeRecon(m);
       // Every cut of small messages; of large ones, the last 32 bytes and 64 places elsewhere.

@@ -17,23 +17,13 @@ import {
   type ReconOptions,
 } from './reconcile';
 import { boundBetween, keyOf } from './reconcile-index';
+import { seededUint32 } from '../testing/rng';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
 const T0 = 1_700_000_000_000;
 
-/** Small deterministic PRNG (mulberry32): uint32s from a seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const hex32 = (r: () => number): string => [r(), r(), r(), r()].map((w) => w.toString(16).padStart(8, '0')).join('');
 
@@ -195,7 +185,7 @@ const byKey = (a: ReconItem, b: ReconItem): number => {
 // ---------------------------------------------------------------------------------------------
 
 describe('fingerprints and the index', () => {
-  const r = prng(1);
+  const r = seededUint32(1);
   const items = makeBase(1200, r);
 
   it('match an independent implementation of the definition (@noble/hashes, BigInt)', () => {
@@ -224,7 +214,7 @@ describe('fingerprints and the index', () => {
   it('stays equal to a fresh build through random inserts, edits and removals (fast-check)', () => {
     fc.assert(
       fc.property(fc.integer(), fc.integer({ min: 0, max: 3000 }), (seed, ops) => {
-        const rr = prng(seed);
+        const rr = seededUint32(seed);
         const start = makeBase(rr() % 1500, rr, rr() % 4 === 0);
         const index = ReconIndex.from(start);
         const model = new Map(start.map((x) => [x.id, x]));
@@ -270,7 +260,7 @@ describe('fingerprints and the index', () => {
 
 describe('ReconSide', () => {
   it('identical sets: one message, answered with null, whatever the size', () => {
-    const items = makeBase(2000, prng(2));
+    const items = makeBase(2000, seededUint32(2));
     const a = new ReconSide(items);
     const b = new ReconSide([...items].reverse());
     expect(b.receive(a.initiate())).toBeNull();
@@ -281,14 +271,14 @@ describe('ReconSide', () => {
 
   it('handles empty sides', () => {
     expect(runExchange(new ReconSide([]), new ReconSide([])).messages).toBe(1);
-    const items = makeBase(1500, prng(3));
+    const items = makeBase(1500, seededUint32(3));
     // A side that holds nothing in a range says so with a count of 0: the other lists, no splitting.
     expect(reconcileAndCheck([], items).messages).toBeLessThanOrEqual(3);
     expect(reconcileAndCheck(items, []).messages).toBeLessThanOrEqual(3);
   });
 
   it('finds a single differing version, and new entries at the end within two round trips', () => {
-    const r = prng(4);
+    const r = seededUint32(4);
     const base = makeBase(1000, r);
     const edited = reconcileAndCheck(base, base.map((x, i) => (i === 437 ? { ...x, digest: hex32(r) } : x)));
     expect(edited.bytes).toBeLessThan(2 * 1024);
@@ -312,7 +302,7 @@ describe('ReconSide', () => {
       scale: fc.constantFrom(0, 0.1, 1, 1, 1, 5),
     })
     .map(({ size, seed, scale, ties, ...d }) => {
-      const r = prng(seed);
+      const r = seededUint32(seed);
       const diffs = { ...d, newA: Math.round(d.newA * scale), newB: Math.round(d.newB * scale), edited: Math.round(d.edited * scale), goneA: Math.round(d.goneA * scale), goneB: Math.round(d.goneB * scale) };
       return { ...makePair(makeBase(size, r, ties), diffs, r, ties), size };
     });
@@ -352,7 +342,7 @@ describe('ReconSide', () => {
   });
 
   it('entries that share createdAt and 6 ID bytes are still reconciled (at worst through heads)', () => {
-    const r = prng(8);
+    const r = seededUint32(8);
     const mk = (id: string, t = T0): ReconItem => ({ id, createdAt: t, digest: hex32(r) });
     const clash = (k: number): string => `abcdef012345${k.toString(16).padStart(20, '0')}`;
     const common = Array.from({ length: 80 }, (_, k) => mk(clash(k)));
@@ -365,7 +355,7 @@ describe('ReconSide', () => {
   });
 
   it('resolves a difference larger than one message across messages', () => {
-    const items = makeBase(3000, prng(5));
+    const items = makeBase(3000, seededUint32(5));
     const r = reconcileAndCheck(items, [], { maxItemsPerMessage: 500 }, 50);
     expect(r.maxMessageItemStrings).toBeLessThanOrEqual(500);
     expect(r.messages).toBeGreaterThan(3);
@@ -375,7 +365,7 @@ describe('ReconSide', () => {
   });
 
   it('still finishes with the smallest budgets (a few items per message)', () => {
-    const items = makeBase(300, prng(6));
+    const items = makeBase(300, seededUint32(6));
     const tiny = { branching: 2, listThreshold: 1, maxItemsPerMessage: 1, maxBytesPerMessage: 1 };
     reconcileAndCheck(items, [], tiny, 2000);
     reconcileAndCheck(
@@ -389,14 +379,14 @@ describe('ReconSide', () => {
   it('rejects bad input', () => {
     expect(() => new ReconSide([{ id: 'nope', createdAt: T0, digest: '0'.repeat(32) }])).toThrow(TypeError);
     expect(() => new ReconSide([{ id: '0'.repeat(32), createdAt: -1, digest: '0'.repeat(32) }])).toThrow(TypeError);
-    const a = new ReconSide(makeBase(10, prng(7)));
+    const a = new ReconSide(makeBase(10, seededUint32(7)));
     expect(() => a.receive({ ranges: [] })).toThrow(TypeError);
   });
 });
 
 describe('at 100,000 items', () => {
   const N = 100_000;
-  const r = prng(100);
+  const r = seededUint32(100);
   const base = makeBase(N, r);
   // Two indexes built once; each case applies its differences in place and takes them back after,
   // which also exercises the incremental index at full size.
@@ -470,7 +460,7 @@ describe('at 100,000 items', () => {
     });
     fc.assert(
       fc.property(diffs, ({ seed, ...d }) => {
-        const pair = makePair(base, d, prng(seed));
+        const pair = makePair(base, d, seededUint32(seed));
         withPair(pair, (a, b) => {
           const res = runExchange(a, b);
           const differing = checkLearnt(a, b, pair.A, pair.B);
@@ -483,7 +473,7 @@ describe('at 100,000 items', () => {
 });
 
 describe('validateReconMessage', () => {
-  const X = makeBase(10, prng(9)).sort(byKey).map(shortItem);
+  const X = makeBase(10, seededUint32(9)).sort(byKey).map(shortItem);
   const bound = (s: string) => s.slice(0, 16);
   const fp = 'ab'.repeat(16);
   const ok = (ranges: unknown[]): boolean => validateReconMessage({ ranges });

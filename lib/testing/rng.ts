@@ -24,3 +24,9 @@ export function seededRng(seed: number): Rng {
     bytes: (n) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
   };
 }
+
+/** The same generator as a stream of raw uint32s (for tests that build IDs word by word). */
+export function seededUint32(seed: number): () => number {
+  const rng = seededRng(seed);
+  return () => Math.floor(rng.next() * 4294967296);
+}
