@@ -39,16 +39,21 @@ export async function readPeerId(page: Page): Promise<PeerId> {
   return ((await ownPeerId(page).textContent()) ?? '').trim() as PeerId;
 }
 
-/** Every row of the peer table at one moment (one read of the whole table: it re-renders every second). */
+/**
+ * Every row of the peer table at one moment. The table re-renders every second, so it is read in one
+ * evaluation of the table itself: querying rows first and reading them in a second step can read a row
+ * React has just replaced, whose innerText (detached, no layout box) runs its cells together.
+ */
 export async function readDiagnostics(page: Page): Promise<DiagRow[]> {
-  const table = diagnosticsTable(page);
-  const headers = (await table.getByRole('columnheader').allInnerTexts()).map((h) => h.trim());
-  expect(headers, 'Peer diagnostics columns').toEqual([...DIAG_COLUMNS]);
-  const lines = await table.getByRole('row').filter({ has: page.getByRole('cell') }).allInnerTexts();
-  return lines.map((line) => {
-    const cells = line.split('\t').map((c) => c.trim());
-    return Object.fromEntries(DIAG_COLUMNS.map((name, i) => [name, cells[i] ?? ''])) as DiagRow;
+  const { headers, rows } = await diagnosticsTable(page).evaluate((table: HTMLTableElement) => {
+    const text = (cell: HTMLTableCellElement) => (cell.textContent ?? '').trim();
+    return {
+      headers: Array.from(table.tHead?.rows[0]?.cells ?? [], text),
+      rows: Array.from(table.tBodies).flatMap((body) => Array.from(body.rows, (tr) => Array.from(tr.cells, text))),
+    };
   });
+  expect(headers, 'Peer diagnostics columns').toEqual([...DIAG_COLUMNS]);
+  return rows.map((cells) => Object.fromEntries(DIAG_COLUMNS.map((name, i) => [name, cells[i] ?? ''])) as DiagRow);
 }
 
 export async function rowsFor(page: Page, peerId: string): Promise<DiagRow[]> {
