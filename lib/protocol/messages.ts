@@ -14,6 +14,10 @@ import { decodeRecon, encodeRecon } from './reconcile-wire';
 export const PROTOCOL_VERSION = 2;
 /** A peer whose hello lists this accepts `changes` compressed with DEFLATE (see encodeMessage). */
 export const DEFLATE_CAPABILITY = 'deflate-1';
+/** A peer whose hello lists this takes part in the DHT over the mesh (`dht` messages). */
+export const OVERLAY_CAPABILITY = 'dht-1';
+/** A `dht` message's payload: a DHT message (at most 20 KiB) and its route through the mesh. */
+export const OVERLAY_FRAME_BYTES = 24 * 1024;
 
 export type Message =
   | {
@@ -35,6 +39,8 @@ export type Message =
   | { type: 'blob-none'; hash: BlobHash; reason: 'missing' | 'busy' }
   /** One chunk of a blob; `size` is the whole blob's, `count` its number of chunks. */
   | { type: 'blob-chunk'; hash: BlobHash; index: number; count: number; size: number; data: Uint8Array }
+  /** A frame of the DHT over the mesh (lib/discovery/dht/mesh-frame.ts), opaque to the sync protocol. */
+  | { type: 'dht'; data: Uint8Array }
   /** Sent before closing on a fatal problem, so the other side can log why. */
   | { type: 'goodbye'; reason: string };
 
@@ -117,6 +123,7 @@ export function encodeMessage(msg: Message, options: EncodeOptions = {}): Uint8A
     const { data, ...header } = msg;
     return encodeFrame(header, [data]);
   }
+  if (msg.type === 'dht') return encodeFrame({ type: 'dht' }, [msg.data]);
   return encodeFrame(msg);
 }
 
@@ -199,6 +206,11 @@ function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
       const data = blobs[0];
       if (!r.success || blobs.length !== 1 || data === undefined || data.length === 0 || data.length > LIMITS.blobChunkBytes) return bad('bad-blob-chunk');
       return { ok: true, message: { ...r.data, hash: r.data.hash as BlobHash, data } };
+    }
+    case 'dht': {
+      const data = blobs[0];
+      if (Object.keys(header).length !== 1 || blobs.length !== 1 || data === undefined || data.length === 0 || data.length > OVERLAY_FRAME_BYTES) return bad('bad-dht');
+      return { ok: true, message: { type: 'dht', data } };
     }
     case 'goodbye': {
       const r = goodbyeSchema.safeParse(header);

@@ -12,8 +12,9 @@ import { describeChange } from '../crdt/entry-doc';
 import type { SignedChange } from '../crdt/envelope';
 import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
+import type { Overlay, OverlayLink } from '../net/overlay';
 import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
-import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, OVERLAY_CAPABILITY, PROTOCOL_VERSION, type Message } from './messages';
 import { BLOB_CAPABILITY, type BlobExchange } from './blob-exchange';
 import { ReconSide } from './reconcile';
 import type { IncomingEntry, Replica } from './replica';
@@ -42,6 +43,8 @@ export interface SessionHost {
   isBanned?(peerId: PeerId): boolean;
   /** Preview image exchange; a host without one answers every want with `blob-none`. */
   readonly blobs?: BlobExchange;
+  /** The DHT over the mesh; a host without one does not list the capability and refuses `dht` frames. */
+  readonly overlay?: Overlay;
 }
 
 const TOO_MANY_BAD = 'too many bad messages';
@@ -81,6 +84,8 @@ export class SyncSession {
   remotePeerId: PeerId | undefined;
   /** What the peer said it supports, in its hello. */
   private remoteCapabilities: readonly string[] = [];
+  /** This session as seen by the overlay, once ready with a peer that speaks it. */
+  private overlayLink: OverlayLink | undefined;
   readonly stats: SessionStats = {
     messagesIn: 0,
     messagesOut: 0,
@@ -144,7 +149,12 @@ export class SyncSession {
       protocol: PROTOCOL_VERSION,
       peerId: this.host.peerId,
       network: this.host.network,
-      capabilities: this.host.blobs === undefined ? [RECON_CAPABILITY, DEFLATE_CAPABILITY] : [RECON_CAPABILITY, DEFLATE_CAPABILITY, BLOB_CAPABILITY],
+      capabilities: [
+        RECON_CAPABILITY,
+        DEFLATE_CAPABILITY,
+        ...(this.host.blobs === undefined ? [] : [BLOB_CAPABILITY]),
+        ...(this.host.overlay === undefined ? [] : [OVERLAY_CAPABILITY]),
+      ],
     });
   }
 
@@ -336,6 +346,7 @@ export class SyncSession {
     this.state = 'closed';
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
     for (const u of this.unsubscribe) u();
+    if (this.overlayLink !== undefined) this.host.overlay?.linkDown(this.overlayLink);
     this.host.sessionClosed(this);
   }
 
@@ -363,6 +374,11 @@ export class SyncSession {
       this.state = 'ready';
       clearTimeout(this.handshakeTimer);
       this.host.sessionReady(this);
+      if (this.host.overlay !== undefined && this.hasCapability(OVERLAY_CAPABILITY)) {
+        const peer = msg.peerId;
+        this.overlayLink = { peerId: peer, kind: this.channel.kind, send: (data) => this.send({ type: 'dht', data }) };
+        this.host.overlay.linkUp(this.overlayLink);
+      }
       this.reconcile();
       return;
     }
@@ -431,6 +447,13 @@ export class SyncSession {
         if (msg.type === 'blob-want') for (const hash of msg.hashes) this.send({ type: 'blob-none', hash, reason: 'missing' });
         else if (msg.type === 'blob-chunk') this.misbehaved('unsolicited-blob');
         return;
+      case 'dht': {
+        // Only from a peer that said it speaks the overlay, to a host that does.
+        if (this.overlayLink === undefined || this.host.overlay === undefined) return this.misbehaved('unsolicited-dht');
+        const problem = this.host.overlay.receive(this.overlayLink, msg.data);
+        if (problem !== undefined) this.misbehaved(problem);
+        return;
+      }
       case 'goodbye':
         this.log.info('peer said goodbye', { peer: this.remotePeerId, reason: msg.reason });
         this.channel.close('goodbye');

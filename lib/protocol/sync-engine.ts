@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../core/logger';
 import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
 import type { Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
+import type { Overlay } from '../net/overlay';
 import type { PeerChannel } from '../net/peer-channel';
 import { Replica, type IncomingEntry } from './replica';
 import { SyncSession, type SessionHost, type SessionStats } from './session';
@@ -34,6 +35,8 @@ export interface SyncEngineOptions {
   canServeBlob?: (hash: BlobHash) => boolean | Promise<boolean>;
   /** Which neighbours a change is pushed to (default: boundedGossip(); flooding() is the baseline). */
   gossip?: GossipFactory;
+  /** The DHT over the mesh, carried by this engine's sessions to peers that speak it. */
+  overlay?: Overlay;
 }
 
 export interface PeerSummary {
@@ -68,6 +71,7 @@ export class SyncEngine implements SessionHost {
   /** Bumped whenever work finishes, so whenIdle can tell whether more work was queued meanwhile. */
   private settledCount = 0;
   readonly blobs: BlobExchange | undefined;
+  readonly overlay: Overlay | undefined;
   private readonly eagerBlobs: boolean;
   private readonly gossip: GossipPolicy<SyncSession>;
   /** The last change pushed, for the gossip policy to re-attach this peer when a link closes. */
@@ -86,6 +90,7 @@ export class SyncEngine implements SessionHost {
         ? undefined
         : new BlobExchange({ store: options.blobs, log: this.log.child('blobs'), now: this.now, canServe: options.canServeBlob });
     this.eagerBlobs = options.eagerBlobs ?? false;
+    this.overlay = options.overlay;
     this.gossip = (options.gossip ?? boundedGossip())<SyncSession>(options.peerId);
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());

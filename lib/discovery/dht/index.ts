@@ -22,3 +22,6 @@ export { RelayGuard, routeRelay, type RelayDecision } from './relay';
 export { RoutingTable, type Contact, type RoutingTableOptions } from './routing-table';
 export { MemoryDhtNetwork, MemoryDhtTransport } from './memory-transport';
 export { realScheduler, type DhtInbound, type DhtTransport, type Scheduler } from './transport';
+export { MeshDhtTransport, type MeshTransportStats } from './mesh-transport';
+export { MeshDiscovery, type Candidate, type IncomingSignal, type MeshDiscoveryStatus } from './mesh-discovery';
+export { decodeMeshFrame, encodeHello, encodeRouted, MAX_PATH } from './mesh-frame';

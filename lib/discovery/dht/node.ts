@@ -249,12 +249,12 @@ export class DhtNode {
     this.stats.events[event] = (this.stats.events[event] ?? 0) + 1;
   }
 
-  private send(to: NodeId, message: DhtMessage): void {
+  private send(to: NodeId, message: DhtMessage): boolean | void {
     if (!this.running) return;
     const bytes = encodeMessage(message);
     this.stats.sent++;
     this.stats.bytesSent += bytes.length;
-    this.components.transport.send(to, bytes);
+    return this.components.transport.send(to, bytes);
   }
 
   // ---- requests -------------------------------------------------------------------------------

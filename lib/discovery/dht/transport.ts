@@ -14,8 +14,11 @@ export interface DhtInbound {
 }
 
 export interface DhtTransport {
-  /** Best effort: a message may be lost; the DHT times its requests out. */
-  send(to: NodeId, bytes: Uint8Array): void;
+  /**
+   * Best effort: a message may be lost; the DHT times its requests out. Returns false when it knows
+   * the message cannot go anywhere (no way to `to`), so the request fails at once.
+   */
+  send(to: NodeId, bytes: Uint8Array): boolean | void;
   /** One listener; it may return a promise (signature checks) that the transport may await. */
   onMessage(listener: (inbound: DhtInbound) => void | Promise<void>): () => void;
 }

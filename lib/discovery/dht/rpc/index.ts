@@ -5,7 +5,7 @@ import type { DhtMessage, DhtReply } from '../messages';
 import type { NodeId } from '../node-id';
 import type { Scheduler } from '../transport';
 
-export type RpcOutcome = { ok: true; reply: DhtReply } | { ok: false; reason: 'timeout' | 'invalid' };
+export type RpcOutcome = { ok: true; reply: DhtReply } | { ok: false; reason: 'timeout' | 'invalid' | 'unreachable' };
 
 interface Pending {
   to: NodeId;
@@ -15,7 +15,8 @@ interface Pending {
 }
 
 export interface RpcClientDeps {
-  send(to: NodeId, message: DhtMessage): void;
+  /** False when the transport knows the message cannot leave (no way to `to`): the request fails at once. */
+  send(to: NodeId, message: DhtMessage): boolean | void;
   scheduler: Scheduler;
   random(n: number): Uint8Array;
   timeoutMs: number;
@@ -54,7 +55,16 @@ export class RpcClient {
     }, this.deps.timeoutMs);
     this.pending.set(rpc, { to, expect, done, cancel });
     this.counts.requests++;
-    this.deps.send(to, build(rpc));
+    if (this.deps.send(to, build(rpc)) !== false) return;
+    // Settled on the next turn, as a reply or a timeout would be, and counted like a timeout.
+    cancel();
+    this.deps.scheduler.setTimeout(() => {
+      if (this.pending.get(rpc)?.to !== to) return;
+      this.pending.delete(rpc);
+      this.counts.timeouts++;
+      this.deps.onTimeout(to);
+      done({ ok: false, reason: 'unreachable' });
+    }, 0);
   }
 
   /** Whether `reply` answers a request of ours to `from`. */

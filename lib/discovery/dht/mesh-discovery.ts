@@ -1,0 +1,199 @@
+// Discovery through the DHT over the mesh: what the mesh manager uses once it has neighbours.
+// Joins through each verified neighbour, announces us under the network's topic, finds candidate
+// peers (contacts of the routing table we have a way to, then announcements), and carries WebRTC
+// signals to a peer's node hop by hop, signed end to end.
+import type { PeerId } from '../../core/ids';
+import { silentLogger, type Logger } from '../../core/logger';
+import type { DhtConfig } from './config';
+import { VerifiedCache, type DhtSigner, type SignatureVerifier } from './crypto';
+import { MeshDhtTransport } from './mesh-transport';
+import { createDht, type DhtNode } from './node';
+import { idToHex, nodeIdBytesOf, type NodeId } from './node-id';
+import { topicKey, type NodeRecord, type PeerRole, type SignalKind } from './records';
+import type { Scheduler } from './transport';
+
+export interface MeshDiscoveryOptions {
+  signer: DhtSigner;
+  peerId: PeerId;
+  network: string;
+  scheduler: Scheduler;
+  role?: PeerRole;
+  verifier?: SignatureVerifier;
+  logger?: Logger;
+  config?: Partial<DhtConfig>;
+  /** Re-announce at most this often when neighbours change (the DHT also republishes on its own). */
+  reannounceMs?: number;
+}
+
+export interface Candidate {
+  peerId: PeerId;
+  nodeId: NodeId;
+  /** Where it came from: our routing table (it talked to us lately) or an announcement. */
+  source: 'table' | 'announcement';
+}
+
+export interface IncomingSignal {
+  fromPeer: PeerId;
+  from: NodeId;
+  kind: SignalKind;
+  payload: Uint8Array;
+}
+
+export interface MeshDiscoveryStatus {
+  contacts: number;
+  neighbours: number;
+  routes: number;
+  announced: boolean;
+  lookups: number;
+  signalsSent: number;
+  signalsDelivered: number;
+  drops: number;
+}
+
+export class MeshDiscovery {
+  readonly transport: MeshDhtTransport;
+  readonly node: DhtNode;
+  private readonly topic: Uint8Array;
+  private readonly log: Logger;
+  private readonly seeds: NodeRecord[] = [];
+  private joining = false;
+  private announcedAt = Number.NEGATIVE_INFINITY;
+  private announced = false;
+  private announceTimer: (() => void) | undefined;
+  private stopped = false;
+  private signalsSent = 0;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(private readonly options: MeshDiscoveryOptions) {
+    const cache = new VerifiedCache(10_000);
+    this.log = (options.logger ?? silentLogger).child('dht');
+    // The node ID is the key's hash, known before the node exists: the transport needs it first.
+    const id = idToHex(nodeIdBytesOf(options.signer.publicKey));
+    this.transport = new MeshDhtTransport({ self: id, now: () => options.scheduler.now(), verifier: options.verifier, cache, logger: options.logger });
+    this.node = createDht({ signer: options.signer, peerId: options.peerId, config: options.config })({
+      transport: this.transport,
+      scheduler: options.scheduler,
+      verifier: options.verifier,
+      cache,
+      logger: options.logger,
+    });
+    this.topic = topicKey('network', options.network);
+  }
+
+  get id(): NodeId {
+    return this.node.id;
+  }
+
+  async start(): Promise<void> {
+    await this.node.start();
+    this.unsubscribe.push(
+      this.transport.onNeighbour((record, up) => {
+        if (up) return this.seed(record);
+        // A neighbour that left: unless another way to it is known, it is gone from our table too.
+        if (!this.transport.canReach(record.id)) this.node.table.remove(record.id);
+      }),
+    );
+    // Introduce ourselves to the neighbours that came before the record was signed, and after.
+    this.transport.setRecord(this.node.record);
+    for (const r of this.transport.neighbourRecords()) this.seed(r);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe) u();
+    this.announceTimer?.();
+    this.node.withdraw(this.topic);
+    this.node.stop();
+  }
+
+  /** Whether the DHT can be asked anything: it has contacts to ask. */
+  get ready(): boolean {
+    return this.node.table.size > 0;
+  }
+
+  /** Peers we could connect to, freshest first; only those a signal can reach. */
+  async candidates(): Promise<Candidate[]> {
+    const out = new Map<PeerId, Candidate>();
+    const self = this.options.peerId;
+    const contacts = [...this.node.table.contacts()].sort((a, b) => b.lastSeen - a.lastSeen);
+    for (const c of contacts) {
+      if (c.record.peerId !== self && this.transport.canReach(c.record.id)) out.set(c.record.peerId, { peerId: c.record.peerId, nodeId: c.record.id, source: 'table' });
+    }
+    if (this.ready) {
+      const found = await this.node.findAnnouncements(this.topic);
+      for (const a of found.records ?? []) {
+        if (a.peerId !== self && !out.has(a.peerId)) out.set(a.peerId, { peerId: a.peerId, nodeId: a.publisher, source: 'announcement' });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Sends a WebRTC signal to a peer's node through the overlay. */
+  async signal(to: NodeId, kind: SignalKind, payload: Uint8Array): Promise<void> {
+    this.signalsSent++;
+    const how = await this.node.sendSignal(to, kind, payload);
+    this.log.debug('signal sent through the DHT', { to: to.slice(0, 8), kind, how });
+  }
+
+  onSignal(listener: (signal: IncomingSignal) => void): () => void {
+    return this.node.onSignal((env) => listener({ fromPeer: env.fromPeer, from: env.from, kind: env.signal, payload: env.payload }));
+  }
+
+  status(): MeshDiscoveryStatus {
+    const events = this.node.stats.events;
+    const drops = Object.entries(events).reduce((n, [k, v]) => (k.startsWith('drop:') ? n + v : n), 0) + Object.values(this.transport.stats.drops).reduce((a, b) => a + b, 0);
+    return {
+      contacts: this.node.table.size,
+      neighbours: this.transport.neighbourRecords().length,
+      routes: this.transport.routeCount,
+      announced: this.announced,
+      lookups: this.node.stats.lookups,
+      signalsSent: this.signalsSent,
+      signalsDelivered: events['signal-delivered'] ?? 0,
+      drops,
+    };
+  }
+
+  // ---- joining and announcing -----------------------------------------------------------------
+
+  /** A verified neighbour: look ourselves up through it (one join at a time; later seeds wait). */
+  private seed(record: NodeRecord): void {
+    if (this.stopped || !this.node.isRunning) return;
+    this.seeds.push(record);
+    if (!this.joining) this.join();
+  }
+
+  private join(): void {
+    const seeds = this.seeds.splice(0);
+    if (seeds.length === 0 || this.stopped) return;
+    this.joining = true;
+    this.node.join(seeds, (self) => {
+      this.joining = false;
+      this.log.debug('joined through neighbours', { seeds: seeds.length, closest: self.closest.length, contacts: this.node.table.size });
+      this.scheduleAnnounce();
+      if (this.seeds.length > 0) this.join();
+    });
+  }
+
+  /**
+   * Announces now if we never did, else once `reannounceMs` has passed since the last time: as the
+   * mesh grows, the nodes closest to the topic change, and the announcement should be on them.
+   */
+  private scheduleAnnounce(): void {
+    if (this.stopped || this.announceTimer !== undefined) return;
+    const every = this.options.reannounceMs ?? 15_000;
+    const wait = Math.max(0, this.announcedAt + every - this.options.scheduler.now());
+    this.announceTimer = this.options.scheduler.setTimeout(() => {
+      this.announceTimer = undefined;
+      if (this.stopped) return;
+      this.announcedAt = this.options.scheduler.now();
+      this.node
+        .announce(this.topic, this.options.role ?? 'browser')
+        .then((r) => {
+          this.announced = this.announced || r.stored > 0;
+          this.log.debug('announced', { stored: r.stored, asked: r.asked });
+        })
+        .catch((err: unknown) => this.log.warn('announcing failed', { err: String(err) }));
+    }, wait);
+  }
+}
