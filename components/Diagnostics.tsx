@@ -3,7 +3,16 @@
 // Refreshed once a second while open, since bad messages are dropped without any other event.
 import { useEffect, useState } from 'react';
 import { useNode } from '@/lib/client/context';
+import type { DiscoveryStatus } from '@/lib/client/replication';
 import type { PeerSummary } from '@/lib/protocol/sync-engine';
+
+const FOUND_VIA: Record<string, string> = { signaling: 'signaling', dht: 'DHT', server: 'server' };
+
+function dhtSummary(d: DiscoveryStatus): string {
+  if (d.dht === undefined) return 'not running';
+  const { contacts, routes, announced, signalsSent, signalsDelivered } = d.dht;
+  return `${contacts} contacts, ${routes} routes, ${announced ? 'announced' : 'not announced yet'}, signals sent ${signalsSent}, received ${signalsDelivered}`;
+}
 
 function reasons(r: Record<string, number>): string {
   const parts = Object.entries(r).map(([k, v]) => `${k}: ${v}`);
@@ -14,9 +23,13 @@ export function Diagnostics() {
   const node = useNode();
   const [open, setOpen] = useState(false);
   const [peers, setPeers] = useState<PeerSummary[]>([]);
+  const [discovery, setDiscovery] = useState<DiscoveryStatus | undefined>(undefined);
   useEffect(() => {
     if (!open || node === undefined) return;
-    const read = () => setPeers(node.replication.diagnostics());
+    const read = () => {
+      setPeers(node.replication.diagnostics());
+      setDiscovery(node.replication.discovery());
+    };
     read();
     const t = setInterval(read, 1000);
     return () => clearInterval(t);
@@ -33,12 +46,18 @@ export function Diagnostics() {
             Your peer ID: <code aria-label="Your peer ID">{node.replication.peerId}</code>
             <br />
             Rejected in total: <output aria-label="Rejected in total">{rejected}</output>
+            <br />
+            Connections found through signaling: <output aria-label="Connections found through signaling">{discovery?.connections.signaling ?? 0}</output>
+            , through the DHT: <output aria-label="Connections found through the DHT">{discovery?.connections.dht ?? 0}</output>
+            <br />
+            DHT: <output aria-label="DHT status">{discovery === undefined ? 'not running' : dhtSummary(discovery)}</output>
           </p>
           <table aria-label="Peer diagnostics">
             <thead>
               <tr>
                 <th scope="col">Peer</th>
                 <th scope="col">Transport</th>
+                <th scope="col">Found via</th>
                 <th scope="col">State</th>
                 <th scope="col">Messages in</th>
                 <th scope="col">Accepted</th>
@@ -53,6 +72,7 @@ export function Diagnostics() {
                     <code title={p.peerId}>{p.peerId?.slice(0, 8) ?? '?'}</code>
                   </td>
                   <td>{p.kind}</td>
+                  <td>{p.foundVia === undefined ? '—' : (FOUND_VIA[p.foundVia] ?? p.foundVia)}</td>
                   <td title={p.closeReason}>{p.state === 'closed' && p.closeReason !== undefined ? `closed (${p.closeReason})` : p.state}</td>
                   <td>{p.stats.messagesIn}</td>
                   <td>{p.stats.changesAccepted}</td>

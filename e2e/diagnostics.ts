@@ -8,7 +8,7 @@ import { HostilePeer, type HostileConnection } from './support/hostile-peer';
 
 // ---- the Diagnostics panel (home page) --------------------------------------------------------
 
-const DIAG_COLUMNS = ['Peer', 'Transport', 'State', 'Messages in', 'Accepted', 'Rejected', 'Reasons'] as const;
+const DIAG_COLUMNS = ['Peer', 'Transport', 'Found via', 'State', 'Messages in', 'Accepted', 'Rejected', 'Reasons'] as const;
 export type DiagRow = Record<(typeof DIAG_COLUMNS)[number], string>;
 
 /** Reasons a change (not a frame) is rejected for: lib/protocol/change-policy.ts. */

@@ -11,12 +11,16 @@ import type { Logger } from '../core/logger';
 import type { Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { SignalingClient, type SignalingStatus } from '../discovery/signaling-client';
+import { dhtSignerFrom } from '../discovery/dht/crypto';
+import { MeshDiscovery, type MeshDiscoveryStatus } from '../discovery/dht/mesh-discovery';
+import { realScheduler } from '../discovery/dht/transport';
+import { generateIdentity, signerFromIdentity } from '../crdt/envelope';
 import { Replica } from '../protocol/replica';
 import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
 import { RxdbReplicaStore } from '../storage/rxdb-store';
 import { SocketIoChannel } from '../transports/socketio';
 import type { LodestoneCollections } from './database';
-import { MeshManager } from './mesh';
+import { MeshManager, type FoundVia } from './mesh';
 import { sweepUnusedBlobs } from './blob-sweep';
 import { yieldToPage } from './yield-to-page';
 
@@ -39,6 +43,12 @@ export interface ReplicateLodestoneOptions {
   reconcileIntervalMs?: number;
 }
 
+export interface DiscoveryStatus {
+  dht: MeshDiscoveryStatus | undefined;
+  /** Open WebRTC connections by how their peer was found. */
+  connections: Record<FoundVia, number>;
+}
+
 export interface LodestoneReplicationState {
   readonly peerId: PeerId;
   readonly author: string;
@@ -49,6 +59,8 @@ export interface LodestoneReplicationState {
   readonly signaling$: BehaviorSubject<SignalingStatus>;
   /** Per-peer counters of live and recently closed sessions, read on demand. */
   diagnostics(): PeerSummary[];
+  /** The DHT over the mesh, and how this tab's open connections were found. */
+  discovery(): DiscoveryStatus;
   /** Resolves when no received work is pending and every neighbour finished catching up. */
   awaitInSync(): Promise<void>;
   create(fields: EntryFields): Promise<EntryView>;
@@ -69,12 +81,23 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   const replica = new Replica({ store, logger: log, yieldControl: yieldToPage });
   await replica.open();
   const blobs = new RxdbBlobStore(options.blobsCollection);
-  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log, blobs });
+  // The DHT key lives as long as this tab's connection does, like the peer ID: a fresh node each time,
+  // nothing stored, nothing linking it to the author's identity.
+  const dhtKeys = await generateIdentity();
+  const discovery = new MeshDiscovery({
+    signer: dhtSignerFrom(await signerFromIdentity(dhtKeys, 'dht')),
+    peerId,
+    network: options.network,
+    scheduler: realScheduler,
+    logger: log,
+  });
+  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log, blobs, overlay: discovery.transport });
   const signaling = new SignalingClient({ url: options.signalingUrl, network: options.network, peerId, logger: log });
   const maxPeers = options.maxPeers ?? 12;
   const mesh = new MeshManager({
     engine,
     signaling,
+    discovery,
     iceServers: options.iceServers,
     targetPeers: Math.min(options.targetPeers ?? 6, maxPeers),
     maxPeers,
@@ -103,6 +126,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     if (replica) engine.addChannel(serverChannel);
     else serverChannel.close('no server replica');
   });
+  await discovery.start();
   mesh.start();
   signaling.connect();
   const reconcileTimer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
@@ -130,7 +154,9 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     active$,
     peers$,
     signaling$,
-    diagnostics: () => engine.peers(),
+    diagnostics: () =>
+      engine.peers().map((p) => ({ ...p, foundVia: p.kind === 'socketio' ? 'server' : p.peerId === undefined ? undefined : mesh.viaOf(p.peerId) })),
+    discovery: () => ({ dht: discovery.status(), connections: mesh.openByVia() }),
     async awaitInSync() {
       await engine.whenIdle();
     },
@@ -151,8 +177,11 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     async cancel() {
       clearInterval(reconcileTimer);
       clearInterval(sweepTimer);
-      mesh.stop();
+      // Goodbyes first, while the channels are open; then the connections go down at once, since
+      // this often runs as the page goes away.
       engine.close();
+      mesh.stop();
+      discovery.stop();
       signaling.close();
       active$.complete();
       peers$.complete();

@@ -16,7 +16,7 @@ import type { SignalingStatus } from '../discovery/signaling-client';
 import type { PeerSummary } from '../protocol/sync-engine';
 import { RxdbBlobStore } from '../storage/rxdb-blob-store';
 import type { LodestoneDatabase } from './database';
-import type { LodestoneReplicationState } from './replication';
+import type { DiscoveryStatus, LodestoneReplicationState } from './replication';
 
 export type TabRole = 'starting' | 'leader' | 'follower';
 
@@ -28,6 +28,7 @@ interface Status {
   t: 'status';
   peerId: PeerId;
   peers: PeerSummary[];
+  discovery: DiscoveryStatus;
   signaling: SignalingStatus;
   active: boolean;
 }
@@ -72,6 +73,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
   const peers$ = new BehaviorSubject<PeerSummary[]>([]);
   const signaling$ = new BehaviorSubject<SignalingStatus>('offline');
   let leaderPeerId = '' as PeerId;
+  let discovery: DiscoveryStatus = { dht: undefined, connections: { signaling: 0, dht: 0 } };
   let local: LodestoneReplicationState | undefined;
   let statusTimer: ReturnType<typeof setInterval> | undefined;
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
@@ -79,6 +81,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
   let lastStatus = 0;
   const watchdog = setInterval(() => {
     if (local !== undefined || Date.now() - lastStatus < STATUS_STALE_MS) return;
+    discovery = { dht: undefined, connections: { signaling: 0, dht: 0 } };
     if (peers$.value.length > 0) peers$.next([]);
     if (signaling$.value !== 'offline') signaling$.next('offline');
   }, 1_000);
@@ -88,7 +91,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
   };
   const announce = () => {
     if (local === undefined) return;
-    post({ t: 'status', peerId: local.peerId, peers: local.diagnostics(), signaling: local.signaling$.value, active: local.active$.value });
+    post({ t: 'status', peerId: local.peerId, peers: local.diagnostics(), signaling: local.signaling$.value, active: local.active$.value, discovery: local.discovery() });
   };
 
   channel.onmessage = (event: MessageEvent<TabMessage>) => {
@@ -99,6 +102,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
       if (role$.value === 'starting') role$.next('follower');
       leaderPeerId = m.peerId;
       peers$.next(m.peers);
+      discovery = m.discovery;
       signaling$.next(m.signaling);
       if (active$.value !== m.active) active$.next(m.active);
     } else if (m.t === 'hello') {
@@ -182,6 +186,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
     peers$,
     signaling$,
     diagnostics: () => (local !== undefined ? local.diagnostics() : peers$.value),
+    discovery: () => (local !== undefined ? local.discovery() : discovery),
     async awaitInSync() {
       await local?.awaitInSync();
     },

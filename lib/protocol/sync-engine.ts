@@ -45,6 +45,8 @@ export interface PeerSummary {
   state: SyncSession['state'];
   stats: SessionStats;
   closeReason?: string;
+  /** How the peer was found ("signaling", "dht", "server"), when the host knows. */
+  foundVia?: string;
 }
 
 /** How long a peer that was disconnected for misbehaving is refused: doubling per strike, capped. */

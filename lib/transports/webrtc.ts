@@ -24,6 +24,11 @@ export interface WebRtcChannelOptions {
   /** Sends a signal (offer, answer, candidate) to the remote peer through discovery. */
   sendSignal: (signal: unknown) => void;
   logger: Logger;
+  /**
+   * Send ICE candidates as they are found (default), or wait and send one offer or answer holding
+   * them all: two signals instead of many, for a path where every signal is costly (the DHT relay).
+   */
+  trickle?: boolean;
 }
 
 export class WebRtcChannel implements PeerChannel {
@@ -32,6 +37,7 @@ export class WebRtcChannel implements PeerChannel {
   readonly initiator: boolean;
   private readonly peer: Peer;
   private connected = false;
+  private everConnected = false;
   private closed = false;
   private readonly queue: Uint8Array[] = [];
   private readonly reassembler = new Reassembler(LIMITS.messageBytes);
@@ -45,10 +51,10 @@ export class WebRtcChannel implements PeerChannel {
     this.remotePeerId = options.remotePeerId;
     this.initiator = options.initiator;
     const log = options.logger;
-    this.peer = new Peer({ initiator: options.initiator, trickle: true, config: { iceServers: options.iceServers } });
+    this.peer = new Peer({ initiator: options.initiator, trickle: options.trickle ?? true, config: { iceServers: options.iceServers } });
     this.peer.on('signal', (s) => options.sendSignal(s));
     this.peer.on('connect', () => {
-      this.connected = true;
+      this.connected = this.everConnected = true;
       const channel = this.peer._channel;
       if (channel !== null) {
         channel.bufferedAmountLowThreshold = HIGH_WATER / 4;
@@ -81,6 +87,11 @@ export class WebRtcChannel implements PeerChannel {
 
   get isOpen(): boolean {
     return this.connected && !this.closed;
+  }
+
+  /** Whether the channel ever opened (a closed one included). */
+  get wasConnected(): boolean {
+    return this.everConnected;
   }
 
   signal(data: unknown): void {
@@ -127,12 +138,18 @@ export class WebRtcChannel implements PeerChannel {
     }
   }
 
-  close(reason = 'closed'): void {
-    if (this.closed) return;
-    // Hand what is queued (a goodbye) to the channel, and give it a moment to leave before tearing down.
-    this.drain();
-    this.finish(reason);
-    setTimeout(() => this.peer.destroy(), 200);
+  /**
+   * Hands what is queued (a goodbye) to the channel and gives it a moment to leave before tearing
+   * down; `now` tears down at once (the page is going away and will not run a timer), which the
+   * other side sees as the connection closing instead of waiting for it to go silent.
+   */
+  close(reason = 'closed', { now = false }: { now?: boolean } = {}): void {
+    if (!this.closed) {
+      this.drain();
+      this.finish(reason);
+      if (!now) setTimeout(() => this.peer.destroy(), 200);
+    }
+    if (now) this.peer.destroy();
   }
 
   private finish(reason: string): void {

@@ -111,21 +111,31 @@ export class MeshDiscovery {
     return this.node.table.size > 0;
   }
 
-  /** Peers we could connect to, freshest first; only those a signal can reach. */
-  async candidates(): Promise<Candidate[]> {
+  /**
+   * Peers we could connect to, not yet checked alive: contacts of our routing table we have a way
+   * to (freshest first), then, when those are fewer than `wanted`, announcers under the network's
+   * topic. `exclude` (peers we are connected to already) are left out.
+   */
+  async candidates(exclude: ReadonlySet<PeerId> = new Set(), wanted = Number.POSITIVE_INFINITY): Promise<Candidate[]> {
     const out = new Map<PeerId, Candidate>();
     const self = this.options.peerId;
     const contacts = [...this.node.table.contacts()].sort((a, b) => b.lastSeen - a.lastSeen);
     for (const c of contacts) {
-      if (c.record.peerId !== self && this.transport.canReach(c.record.id)) out.set(c.record.peerId, { peerId: c.record.peerId, nodeId: c.record.id, source: 'table' });
+      const peer = c.record.peerId;
+      if (peer !== self && !exclude.has(peer) && this.transport.canReach(c.record.id)) out.set(peer, { peerId: peer, nodeId: c.record.id, source: 'table' });
     }
-    if (this.ready) {
+    if (this.ready && out.size < wanted) {
       const found = await this.node.findAnnouncements(this.topic);
       for (const a of found.records ?? []) {
-        if (a.peerId !== self && !out.has(a.peerId)) out.set(a.peerId, { peerId: a.peerId, nodeId: a.publisher, source: 'announcement' });
+        if (a.peerId !== self && !exclude.has(a.peerId) && !out.has(a.peerId)) out.set(a.peerId, { peerId: a.peerId, nodeId: a.publisher, source: 'announcement' });
       }
     }
     return [...out.values()];
+  }
+
+  /** Whether a candidate answers a ping through the overlay (so a peer that left is not dialled). */
+  isAlive(c: Candidate): Promise<boolean> {
+    return this.node.pingId(c.nodeId);
   }
 
   /** Sends a WebRTC signal to a peer's node through the overlay. */

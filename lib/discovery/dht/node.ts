@@ -259,6 +259,11 @@ export class DhtNode {
 
   // ---- requests -------------------------------------------------------------------------------
 
+  /** Liveness check of a node known only by ID (an announcer); resolves whether it answered in time. */
+  pingId(id: NodeId): Promise<boolean> {
+    return new Promise((resolve) => this.rpc.request(id, (rpc) => ({ type: 'ping', rpc, sender: this.record }), 'pong', (o) => resolve(o.ok)));
+  }
+
   /** Liveness check; `done(true)` when it answered in time. */
   ping(contact: NodeRecord, done: (alive: boolean) => void): void {
     this.rpc.request(contact.id, (rpc) => ({ type: 'ping', rpc, sender: this.record }), 'pong', (o) => done(o.ok));
