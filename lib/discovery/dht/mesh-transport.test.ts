@@ -1,0 +1,117 @@
+// The mesh transport on its own, with hand-made links: neighbour binding, routing along waypoints,
+// the preference of observed ways over introduced ones, and the per-neighbour frame rate.
+import { describe, expect, it, vi } from 'vitest';
+import { toHex } from '../../core/bytes';
+import type { PeerId } from '../../core/ids';
+import { identityFromSeed, signerFromIdentity } from '../../crdt/envelope';
+import type { OverlayLink } from '../../net/overlay';
+import { seededRng } from '../../testing/rng';
+import { dhtSignerFrom } from './crypto';
+import { decodeMeshFrame, encodeHello, encodeRouted } from './mesh-frame';
+import { encodeMessage } from './messages';
+import { MeshDhtTransport } from './mesh-transport';
+import { idToHex, nodeIdBytesOf, type NodeId } from './node-id';
+import { createNodeRecord, type NodeRecord } from './records';
+import type { DhtInbound } from './transport';
+
+const rng = seededRng(11);
+const NOW = 1_700_000_000_000;
+
+interface Id {
+  peerId: PeerId;
+  id: NodeId;
+  record: NodeRecord;
+}
+
+async function identity(): Promise<Id> {
+  const signer = dhtSignerFrom(await signerFromIdentity(await identityFromSeed(rng.bytes(32)), 'dht'));
+  const peerId = toHex(rng.bytes(16)) as PeerId;
+  const record = await createNodeRecord(signer, { peerId, issuedAt: NOW - 1000, expiresAt: NOW + 3_600_000 });
+  return { peerId, id: idToHex(nodeIdBytesOf(signer.publicKey)), record };
+}
+
+/** A link whose sent frames are kept for the test to read. */
+function linkTo(peer: Id): OverlayLink & { sent: Uint8Array[] } {
+  const sent: Uint8Array[] = [];
+  return { peerId: peer.peerId, kind: 'memory', send: (f) => sent.push(f), sent };
+}
+
+async function setup() {
+  const me = await identity();
+  const transport = new MeshDhtTransport({ self: me.id, now: () => NOW, framesPerSecond: 10, rateWindowMs: 1000 });
+  transport.setRecord(me.record);
+  const inbox: DhtInbound[] = [];
+  transport.onMessage((m) => void inbox.push(m));
+  const neighbour = async () => {
+    const n = await identity();
+    const link = linkTo(n);
+    transport.linkUp(link);
+    expect(transport.receive(link, encodeHello(n.record.raw))).toBeUndefined();
+    await vi.waitFor(() => expect(transport.canReach(n.id)).toBe(true));
+    return { ...n, link };
+  };
+  return { me, transport, inbox, neighbour };
+}
+
+const ping = (rpc: number, sender: NodeRecord) => encodeMessage({ type: 'ping', rpc, sender });
+
+describe('MeshDhtTransport', () => {
+  it('introduces itself, and delivers a neighbour’s message with the neighbour as sender', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    expect(decodeMeshFrame(b.link.sent[0]!)).toEqual({ ok: true, frame: { kind: 'hello', record: me.record.raw } });
+    transport.receive(b.link, encodeRouted([b.id], [me.id], ping(1, b.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(1));
+    expect(inbox[0]).toMatchObject({ from: b.id, via: b.id });
+  });
+
+  it('learns the way back from a trail, and prefers it to a way assumed from an answer', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const c = await neighbour();
+    const far = await identity();
+    // `far` is named by b in an answer: the assumed way is through b.
+    transport.receive(b.link, encodeRouted([b.id], [me.id], encodeMessage({ type: 'nodes', rpc: 9, contacts: [far.record] })));
+    await vi.waitFor(() => expect(inbox).toHaveLength(1));
+    expect(transport.send(far.id, ping(2, me.record))).toBe(true);
+    expect(decodeMeshFrame(b.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { route: [b.id, far.id] } });
+    // Then a message from `far` arrives through c, over two hops: that way is observed, and wins
+    // although it is longer.
+    const mid = await identity();
+    transport.receive(c.link, encodeRouted([far.id, mid.id, c.id], [me.id], ping(3, far.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(2));
+    expect(inbox[1]).toMatchObject({ from: far.id, via: c.id });
+    expect(transport.send(far.id, ping(4, me.record))).toBe(true);
+    expect(decodeMeshFrame(c.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { trail: [me.id], route: [c.id, mid.id, far.id] } });
+    // c leaves: every way through it goes, and nothing is sent.
+    transport.linkDown(c.link);
+    expect(transport.canReach(far.id)).toBe(false);
+    expect(transport.send(far.id, ping(5, me.record))).toBe(false);
+    expect(transport.stats.drops['no-route']).toBe(1);
+  });
+
+  it('forwards along its own way, and drops loops and frames addressed past it', async () => {
+    const { me, transport, neighbour } = await setup();
+    const b = await neighbour();
+    const c = await neighbour();
+    const payload = ping(6, b.record);
+    transport.receive(b.link, encodeRouted([b.id], [me.id, c.id], payload));
+    await vi.waitFor(() => expect(c.link.sent.length).toBe(2));
+    expect(decodeMeshFrame(c.link.sent[1]!)).toEqual({ ok: true, frame: { kind: 'routed', trail: [b.id, me.id], route: [c.id], payload } });
+    transport.receive(b.link, encodeRouted([me.id, b.id], [me.id, c.id], payload));
+    transport.receive(b.link, encodeRouted([b.id], [c.id], payload));
+    await vi.waitFor(() => expect(transport.stats.drops).toMatchObject({ loop: 1, 'not-for-us': 1 }));
+    expect(c.link.sent).toHaveLength(2);
+  });
+
+  it('holds each neighbour to its frame rate, counting it against the neighbour once', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    // The hello was the first of the ten frames this window allows.
+    const verdicts = Array.from({ length: 15 }, (_, i) => transport.receive(b.link, encodeRouted([b.id], [me.id], ping(10 + i, b.record))));
+    expect(verdicts.filter((v) => v === 'dht-flood')).toHaveLength(1);
+    expect(verdicts.filter((v) => v === undefined)).toHaveLength(14);
+    await vi.waitFor(() => expect(inbox).toHaveLength(9));
+    expect(transport.stats.drops.rate).toBe(6);
+  });
+});
