@@ -18,6 +18,7 @@ import {
   viewFromBytes,
   type LocalChange,
 } from '../crdt/entry-doc';
+import { mergeNew } from '../crdt/new-entry';
 import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
@@ -244,7 +245,8 @@ export class Replica {
       if (fresh.length === 0) continue;
       let merged;
       try {
-        merged = mergeChanges(id, doc?.bytes, fresh.map((s) => s.change));
+        const incoming = fresh.map((s) => s.change);
+        merged = doc === undefined ? mergeNew(id, incoming) : mergeChanges(id, doc.bytes, incoming);
       } catch (err) {
         this.log.warn('merge failed', { id, err: String(err) });
         outcome.rejected.push({ id, reason: 'undecodable-change' });
