@@ -73,8 +73,11 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const deferredQuery = useDeferredValue(query);
   const words = useMemo(() => deferredQuery.toLowerCase().split(/\s+/).filter(Boolean), [deferredQuery]);
   const { entries: latest, more } = useEntries({ limit, words, tag });
-  // Deferred as well: the redraw then runs in slices React can interrupt, not as one long task.
-  const local = useDeferredValue(useThrottled(latest, REDRAW_MS));
+  const throttled = useThrottled(latest, REDRAW_MS);
+  // Redraws of a list already on screen are deferred: they then run in slices React can interrupt,
+  // not as one long task. The first entries are drawn at once (on a cold start they are the page).
+  const deferred = useDeferredValue(throttled);
+  const local = deferred === undefined || deferred.length === 0 ? throttled : deferred;
   const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const now = useNow(30_000);
   const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);
