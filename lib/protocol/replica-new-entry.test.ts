@@ -80,6 +80,30 @@ describe('Replica.applyRemote into entries not held yet', () => {
     expect(replica.items()).toEqual(author.items());
   });
 
+  it('merges later edits and a tombstone into an entry first stored as its bare creating change', async () => {
+    const now = clock();
+    const { store: authorStore, replica: author } = await openReplica(now);
+    const made = await author.create(alice, sampleFields({ title: 'First' }));
+    const id = made.view.id;
+    const { store, replica } = await openReplica(now);
+    await replica.applyRemote([{ id, changes: [made.signed] }]);
+    expect(store.entries.get(id)!.bytes).toEqual(made.signed.change);
+
+    const edit = await author.edit(aliceLaptop, id, { title: 'Second' });
+    expect((await replica.applyRemote([{ id, changes: [edit.signed] }])).accepted).toHaveLength(1);
+    const removed = await author.remove(alice, id);
+    expect((await replica.applyRemote([{ id, changes: [removed.signed] }])).accepted).toHaveLength(1);
+    // A re-delivery of the creation is a duplicate, not a new entry.
+    expect((await replica.applyRemote([{ id, changes: [made.signed] }])).duplicates).toBe(1);
+
+    const mine = store.entries.get(id)!;
+    const theirs = authorStore.entries.get(id)!;
+    expect(mine.view).toEqual(theirs.view);
+    expect(mine.view.deleted).toBe(true);
+    expect(normalised(mine.bytes)).toEqual(normalised(theirs.bytes));
+    expect(decodeSignatures(mine.sigs)).toEqual(decodeSignatures(theirs.sigs));
+  });
+
   it('still refuses what the change policy refuses', async () => {
     const made = createEntry(sampleFields(), alice.author, alice.actor, T0);
     const good = await signChange(alice, made.change);
