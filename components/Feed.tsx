@@ -73,11 +73,13 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const deferredQuery = useDeferredValue(query);
   const words = useMemo(() => deferredQuery.toLowerCase().split(/\s+/).filter(Boolean), [deferredQuery]);
   const { entries: latest, more } = useEntries({ limit, words, tag });
-  // Redraws of a list already on screen are throttled, then deferred: they run in slices React can
-  // interrupt, not as one long task. The first entries are drawn in the same render that receives
-  // them (on a cold start they are the page, and the throttle's effect would wait behind IndexedDB work).
+  // Redraws are throttled, then deferred: they run in slices React can interrupt, not as one long
+  // task, while the server-rendered entries or earlier ones stay on screen. Only when there is nothing
+  // to show yet are the first entries drawn in the render that receives them (on a cold start they are
+  // the page, and the throttle's effect would wait behind IndexedDB work).
   const deferred = useDeferredValue(useThrottled(latest, REDRAW_MS));
-  const local = deferred === undefined || deferred.length === 0 ? latest : deferred;
+  const nothingShown = (deferred === undefined || deferred.length === 0) && initial.length === 0;
+  const local = nothingShown ? latest : deferred;
   const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const now = useNow(30_000);
   const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);

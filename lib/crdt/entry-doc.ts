@@ -278,7 +278,7 @@ function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
 }
 
 /**
- * The view of an entry whose root map holds `d` and whose heads are `heads`. The one rule for what
+ * The view of an entry whose root map holds `d` and whose heads are `docHeads`. The one rule for what
  * forms a valid entry, shared by the document path and the new-entry path (new-entry.ts), which
  * reads the fields from the creating change's operations instead of a loaded document.
  */
