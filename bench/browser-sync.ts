@@ -450,6 +450,12 @@ async function main(): Promise<void> {
       `  long tasks, navigation → synced: ${sync.longAll.count} (${sync.longAll.over100} over 100 ms), longest ${f0(sync.longAll.maxMs)} ms, ` +
         `total ${f1(sync.longAll.totalMs / 1000)} s of ${f1(s)} s (blocking time ${f1(sync.longAll.blockingMs / 1000)} s) (floor: longest < 100 ms: ${verdict(sync.longAll.maxMs < 100)})`,
     );
+    // Where the worst ones fall (page load, hydration, or the sync itself) says which code to look at.
+    const worst = sync.probe.longtasks.filter(([start, d]) => d > 100 && start <= sync.totalMs).sort((a, b) => b[1] - a[1]);
+    if (worst.length > 0) {
+      console.log(`        over 100 ms: ${worst.slice(0, 8).map(([start, d]) => `${f0(d)} ms at ${sec(start)}`).join(', ')}; ` +
+        `from the first batch on: ${sync.longSync.over100} over 100 ms, longest ${f0(sync.longSync.maxMs)} ms`);
+    }
     console.log(
       `  cold start (REPLICA=off, ${int(coldHeld.views)} entries in IndexedDB): first card painted at ${cold.map((c) => sec(c.paintMs)).join(', ')}; ` +
         `median ${sec(coldMedian)} (floor < 1 s: ${verdict(coldMedian < 1000)}); longest task before it ${f0(coldMax)} ms`,

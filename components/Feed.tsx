@@ -1,7 +1,7 @@
 'use client';
 // The live feed with search and tag filtering over the local replica. It reads only the newest
 // entries that match (100 at first, more on request), so a large replica opens as fast as a small one.
-import { useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { EntryCard } from './EntryCard';
@@ -37,6 +37,33 @@ function mergeWithInitial(local: EntryViewDoc[] | undefined, initial: readonly E
 
 const PAGE = 100;
 
+/**
+ * At most one redraw of the list per REDRAW_MS. A new visitor's sync replaces the newest hundred
+ * entries several times a second, and each redraw of a hundred cards costs tens of milliseconds
+ * of the page's main thread. The first change after a quiet spell shows at once, so a post or the
+ * first synced entries appear without delay.
+ */
+const REDRAW_MS = 500;
+
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const show = () => {
+      last.current = Date.now();
+      setShown(value);
+    };
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      show();
+      return;
+    }
+    const t = setTimeout(show, wait);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return shown;
+}
+
 export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const state = useNodeState();
   const [query, setQuery] = useState('');
@@ -45,10 +72,20 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   // The query runs against the replica; typing stays responsive while it does.
   const deferredQuery = useDeferredValue(query);
   const words = useMemo(() => deferredQuery.toLowerCase().split(/\s+/).filter(Boolean), [deferredQuery]);
-  const { entries: local, more } = useEntries({ limit, words, tag });
+  const { entries: latest, more } = useEntries({ limit, words, tag });
+  // Redraws are throttled, then deferred: they run in slices React can interrupt, not as one long
+  // task, while the server-rendered entries or earlier ones stay on screen. Only when there is nothing
+  // to show yet are the first entries drawn in the render that receives them (on a cold start they are
+  // the page, and the throttle's effect would wait behind IndexedDB work).
+  const deferred = useDeferredValue(useThrottled(latest, REDRAW_MS));
+  const nothingShown = (deferred === undefined || deferred.length === 0) && initial.length === 0;
+  const local = nothingShown ? latest : deferred;
   const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const now = useNow(30_000);
   const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);
+  // The same elements while the list is unchanged, so React skips the cards when only the query
+  // state above moved.
+  const cards = useMemo(() => shown.map((e) => <EntryCard key={e.id} entry={e} now={now} onTag={setTag} />), [shown, now]);
 
   return (
     <section className="feed-section" aria-label="Feed">
@@ -74,9 +111,7 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
       {entries !== undefined && entries.length === 0 && <p className="empty">No entries yet. Share the first link.</p>}
       {entries !== undefined && entries.length > 0 && shown.length === 0 && <p className="empty">Nothing matches.</p>}
       <div role="feed" aria-label="Entries" aria-busy={state.status === 'starting'} className="feed">
-        {shown.map((e) => (
-          <EntryCard key={e.id} entry={e} now={now} onTag={setTag} />
-        ))}
+        {cards}
       </div>
       {more && (
         <button type="button" className="show-more" onClick={() => setLimit((n) => n + PAGE)}>

@@ -274,12 +274,20 @@ function materializeOrThrow(id: EntryId, doc: EntryDoc): EntryView {
 }
 
 function materialize(id: EntryId, doc: EntryDoc): EntryView | undefined {
-  const d = doc as unknown as Record<string, unknown>;
+  return viewFromFields(id, doc as unknown as Readonly<Record<string, unknown>>, A.getHeads(doc));
+}
+
+/**
+ * The view of an entry whose root map holds `d` and whose heads are `docHeads`. The one rule for what
+ * forms a valid entry, shared by the document path and the new-entry path (new-entry.ts), which
+ * reads the fields from the creating change's operations instead of a loaded document.
+ */
+export function viewFromFields(id: EntryId, d: Readonly<Record<string, unknown>>, docHeads: readonly string[]): EntryView | undefined {
   const author = str(d.author);
   const createdAt = d.createdAt;
   const updatedAt = d.updatedAt;
   if (!isAuthorKey(author) || !isTimestamp(createdAt) || !isTimestamp(updatedAt)) return undefined;
-  const heads = [...A.getHeads(doc)].sort();
+  const heads = [...docHeads].sort();
   const base = { id, author, createdAt, updatedAt, heads, headsDigest: headsDigest(heads) };
   if (d.deleted === true) {
     // A tombstone keeps no content in the view: nothing deleted is shown, searched or served.

@@ -18,6 +18,7 @@ import {
   viewFromBytes,
   type LocalChange,
 } from '../crdt/entry-doc';
+import { mergeNew } from '../crdt/new-entry';
 import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
@@ -39,6 +40,23 @@ export interface ReplicaOptions {
 
 /** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
 const YIELD_EVERY = 16;
+/** Entries whose checks (decode, policy, signature) run side by side before the next yield. */
+const CHECK_TOGETHER = 64;
+
+type StoredDoc = { bytes: Uint8Array; sigs: Uint8Array };
+
+interface CheckedEntry {
+  id: EntryId;
+  doc: StoredDoc | undefined;
+  sigs: Map<string, Uint8Array>;
+  /** The entry's author, from what we hold or from an incoming creating change. */
+  author: AuthorKey | undefined;
+  /** Changes that passed every check and that we do not hold yet. */
+  fresh: SignedChange[];
+  /** Changes we already held. */
+  duplicates: number;
+  rejected: RejectReason | undefined;
+}
 
 export interface IncomingEntry {
   id: EntryId;
@@ -207,44 +225,35 @@ export class Replica {
     const byId = new Map<EntryId, SignedChange[]>();
     for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
     const docs = await this.store.getDocs([...byId.keys()]);
-    const writes: StoredEntry[] = [];
     const now = this.now();
+    // Entries do not depend on each other, so their checks run side by side: signature verification
+    // is asynchronous (WebCrypto), and one entry awaiting it need not hold up the next.
+    const checked: CheckedEntry[] = [];
+    const all = [...byId];
+    for (let i = 0; i < all.length; i += CHECK_TOGETHER) {
+      if (i > 0) await this.yieldControl?.();
+      const group = all.slice(i, i + CHECK_TOGETHER);
+      checked.push(...(await Promise.all(group.map(([id, changes]) => this.checkEntry(id, changes, docs.get(id), now)))));
+    }
+    const writes: StoredEntry[] = [];
     let sinceYield = 0;
-    for (const [id, changes] of byId) {
+    for (const c of checked) {
       if (this.yieldControl !== undefined && ++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await this.yieldControl();
       }
-      const doc = docs.get(id);
-      const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
-      let author: AuthorKey | undefined = prior?.author;
-      const sigs = doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs);
-      const fresh: SignedChange[] = [];
-      // The creating change names the author; check it first so the rest can be checked against it.
-      const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
-      let rejected: RejectReason | undefined;
-      for (const signed of ordered) {
-        const verdict = await checkChange(id, signed, author, now, this.policy);
-        if (!verdict.ok) {
-          rejected = verdict.reason;
-          break;
-        }
-        if (sigs.has(verdict.hash)) {
-          outcome.duplicates++;
-          continue;
-        }
-        if (verdict.isCreation) author = verdict.author;
-        fresh.push(signed);
-      }
-      if (rejected !== undefined) {
+      const { id, doc, sigs, author, fresh } = c;
+      outcome.duplicates += c.duplicates;
+      if (c.rejected !== undefined) {
         // One bad change taints the batch for that entry: nothing of it is stored or forwarded.
-        outcome.rejected.push({ id, reason: rejected });
+        outcome.rejected.push({ id, reason: c.rejected });
         continue;
       }
       if (fresh.length === 0) continue;
       let merged;
       try {
-        merged = mergeChanges(id, doc?.bytes, fresh.map((s) => s.change));
+        const incoming = fresh.map((s) => s.change);
+        merged = doc === undefined ? mergeNew(id, incoming) : mergeChanges(id, doc.bytes, incoming);
       } catch (err) {
         this.log.warn('merge failed', { id, err: String(err) });
         outcome.rejected.push({ id, reason: 'undecodable-change' });
@@ -265,6 +274,28 @@ export class Replica {
     await this.write(writes);
     outcome.views = writes.map((w) => w.view);
     return outcome;
+  }
+
+  /** The change policy's verdict on an entry's incoming changes, against what we hold of it. */
+  private async checkEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number): Promise<CheckedEntry> {
+    const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
+    let author: AuthorKey | undefined = prior?.author;
+    const sigs = doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs);
+    const fresh: SignedChange[] = [];
+    let duplicates = 0;
+    // The creating change names the author; check it first so the rest can be checked against it.
+    const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
+    for (const signed of ordered) {
+      const verdict = await checkChange(id, signed, author, now, this.policy);
+      if (!verdict.ok) return { id, doc, sigs, author, fresh, duplicates, rejected: verdict.reason };
+      if (sigs.has(verdict.hash)) {
+        duplicates++;
+        continue;
+      }
+      if (verdict.isCreation) author = verdict.author;
+      fresh.push(signed);
+    }
+    return { id, doc, sigs, author, fresh, duplicates, rejected: undefined };
   }
 
   // ---- serving peers ----
