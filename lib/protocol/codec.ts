@@ -108,8 +108,12 @@ export function decodeFrame(bytes: Uint8Array, maxBytes: number = LIMITS.message
   return { ok: true, frame: { header, blobs } };
 }
 
-/** Input slice per inflate step: bounds what one step can produce (DEFLATE expands at most ~1032×). */
-const INFLATE_SLICE = 1024;
+/**
+ * Input slice per inflate step: bounds what one step can produce before the size check sees it
+ * (DEFLATE expands at most ~1032×, so about 8 MiB). Smaller slices cost time: fflate copies its window
+ * and regrows its output on every push (a 200 KiB message took 12.8 ms in 1 KiB slices, 2.8 ms in 16 KiB).
+ */
+const INFLATE_SLICE = 8 * 1024;
 
 /** Raw DEFLATE of `data`, or undefined if the library fails (the caller then sends it plain). */
 export function deflateBatch(data: Uint8Array): Uint8Array | undefined {
