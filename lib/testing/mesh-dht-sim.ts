@@ -186,7 +186,21 @@ class CryptoGate {
     });
   }
 
+  private settling = false;
+
   async settle(): Promise<void> {
+    // Two loops at once would resolve batches in the thread pool's order, and a loop spinning on
+    // an empty queue would starve the pool: callers settle one at a time.
+    if (this.settling) throw new Error('simulation: crypto settled from two places at once');
+    this.settling = true;
+    try {
+      await this.settleLoop();
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private async settleLoop(): Promise<void> {
     for (;;) {
       for (let i = 0; i < MICROTASK_TURNS; i++) await undefined;
       if (this.queue.length === 0) return;
@@ -200,7 +214,7 @@ class CryptoGate {
     }
   }
 
-  /** Settles until `p` is done: only for work that needs crypto, never virtual time. */
+  /** Settles until `p` is done: only for work that needs crypto, never virtual time (nor another drive). */
   async drive<T>(p: Promise<T>): Promise<T> {
     let done = false;
     const tracked = p.finally(() => {
@@ -252,12 +266,15 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   /** Every event (ours and the DHT's timers) is followed by settling crypto and promise chains. */
   const at = (ms: number, fn: () => void | Promise<void>): (() => void) =>
     clock.setTimeout(() => {
+      let r: void | Promise<void> = undefined;
       try {
-        const r = fn();
-        if (r instanceof Promise) r.catch(onError);
+        r = fn();
       } catch (err) {
         onError(err);
       }
+      // Work an event starts may only wait for crypto, never for virtual time: it is driven to its
+      // end here, so that no second settling loop runs beside the clock's (that would not replay).
+      if (r instanceof Promise) return gate.drive(r).catch(onError).then(() => gate.settle());
       return gate.settle();
     }, ms);
   const scheduler: Scheduler = { now: () => clock.now(), setTimeout: (fn, ms) => at(ms, fn) };
@@ -355,7 +372,7 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
           if (answer !== null) transport.send(inbound.from, encodeMessage(answer));
         });
     }
-    await gate.drive(disc.start());
+    await disc.start();
     const peer: MeshPeer = {
       index,
       peerId: identity.peerId,
@@ -787,7 +804,7 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   // ---- the run ------------------------------------------------------------------------------------
 
   progress(`creating ${options.peers} peers`);
-  for (let i = 0; i < options.peers; i++) await createPeer(i === 0 ? undefined : pickMisbehaviour());
+  for (let i = 0; i < options.peers; i++) await gate.drive(createPeer(i === 0 ? undefined : pickMisbehaviour()));
   const spacing = joinMs / options.peers;
   for (const [i, p] of peers.entries()) at(i * spacing, () => join(p));
   const t0 = clock.now();
@@ -805,7 +822,7 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   const churnOne = async () => {
     if (live.length === 0) return;
     depart(live[rng.int(live.length)]!);
-    const fresh = await gate.drive(createPeer(pickMisbehaviour()));
+    const fresh = await createPeer(pickMisbehaviour());
     join(fresh);
   };
 
