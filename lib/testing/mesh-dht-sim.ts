@@ -17,8 +17,9 @@
 //     in order after 20–80 ms; a WebRTC connection is "made" 100–300 ms after the answer arrives;
 //   - the signaling hub exists only during the bootstrap phase: it hands a joining peer a sample of
 //     3–12 joined peers and relays their offer/answer (100 ms each way); then it stops for good;
-//   - a peer joining after that is handed an invitation: direct links to up to 3 random live peers
-//     that have room (as if a friend shared a link with them); all further links come through the DHT;
+//   - a peer joining after that is handed an invitation: direct links to up to 3 live peers that have
+//     room, the first an honest one (the friend who shared the link), the others random; all further
+//     links come through the DHT; components count only peers that joined at least 5 s before;
 //   - departures are silent: neighbours notice after 1–15 s (ICE/keep-alive timeout) and drop the
 //     link; every departure is replaced by a newcomer, so the population stays N;
 //   - malicious peers (a fraction M) keep links and answer pings and offers like anyone (so they sit in
@@ -67,6 +68,8 @@ export interface MeshDhtSimOptions {
   bootstrapSettleMs?: number;
   config?: Partial<DhtConfig>;
   onProgress?: (line: string) => void;
+  /** How often the bootstrap reports progress (virtual ms, default a minute). */
+  progressEveryMs?: number;
 }
 
 export interface MeshSample {
@@ -130,6 +133,8 @@ const SAMPLE_BACKOFF_MS = 10_000;
 const SAMPLE_BACKOFF_MAX_MS = 5 * 60_000;
 const REFILL_EVERY_MS = 10_000;
 const HUB_HOP_MS = 100;
+/** Newcomers younger than this are left out of the mesh's components (their links are being set up). */
+const SETTLING_MS = 5_000;
 /** A non-trickle SDP is about this big; the relay envelope carries it end to end. */
 const SDP_PADDING = 'x'.repeat(500);
 /** Microtask turns given to promise chains after each event (mesh frames wait on hellos, lookups on verifications). */
@@ -694,8 +699,11 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   /** After the hub stopped: someone hands the newcomer an invitation to a few live peers. */
   const invite = (p: MeshPeer) => {
     const pool = live.filter((q) => q.joined && q !== p && q.conns.size < maxPeers);
+    const inviters = pool.filter((q) => q.misbehaviour === undefined);
     for (let i = 0; i < 3 && pool.length > 0; i++) {
-      const q = pool.splice(rng.int(pool.length), 1)[0]!;
+      // The first is whoever sent the invitation (an honest user), the others any live peers it names.
+      const q = i === 0 && inviters.length > 0 ? inviters[rng.int(inviters.length)]! : pool[rng.int(pool.length)]!;
+      pool.splice(pool.indexOf(q), 1);
       const conn: Conn = { state: 'dialing', via: 'invite', dial: ++dialSeq };
       p.conns.set(q, conn);
       q.conns.set(p, { state: 'accepting', via: 'invite', dial: conn.dial });
@@ -720,7 +728,8 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   // ---- measuring ----------------------------------------------------------------------------------
 
   const components = (honestOnly: boolean): { count: number; largest: number; isolated: number; members: number } => {
-    const inGraph = (q: MeshPeer) => q.alive && q.joined && (!honestOnly || q.misbehaviour === undefined);
+    // A peer that joined in the last few seconds is still opening its first links: not counted yet.
+    const inGraph = (q: MeshPeer) => q.alive && q.joined && clock.now() - q.joinedAt >= SETTLING_MS && (!honestOnly || q.misbehaviour === undefined);
     const seen = new Set<MeshPeer>();
     let count = 0;
     let largest = 0;
@@ -809,10 +818,13 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
   for (const [i, p] of peers.entries()) at(i * spacing, () => join(p));
   const t0 = clock.now();
   const hubStop = t0 + joinMs + settleMs;
-  for (let t = t0; t < hubStop; t += MINUTE) {
-    await clock.runUntil(Math.min(hubStop, t + MINUTE));
+  const step = options.progressEveryMs ?? MINUTE;
+  for (let t = t0; t < hubStop; t += step) {
+    await clock.runUntil(Math.min(hubStop, t + step));
     const s = sample(0);
-    progress(`  bootstrap ${Math.round((clock.now() - t0) / 1000)} s: ${live.length} joined, ${s.components} component(s), ${s.belowTarget} below target, ${clock.processed} events`);
+    progress(
+      `  bootstrap ${Math.round((clock.now() - t0) / 1000)} s: ${live.length} joined, ${s.components} component(s), ${s.belowTarget} below target, ${clock.processed} events, ${stats.frames} frames, ${dhtMessages()} DHT messages, ${stats.dhtDials} DHT dials`,
+    );
   }
   hubRunning = false;
   hubStoppedAt = clock.now();
