@@ -71,7 +71,7 @@ for (const peers of sizes) {
     console.log(`FIND_VALUE         ${r.values.succeeded}/${r.values.total} found the network's announcements = ${pct(r.values.successRate)}`);
     console.log(`relayed signals    ${r.signals.delivered}/${r.signals.sent} offers/answers delivered = ${pct(r.signals.deliveryRate)}`);
     console.log(
-      `links              ${r.links.viaDht} through the DHT (${r.links.dhtDials} dials: ${r.links.busy} busy, ${r.links.dialTimeouts} timed out), ${r.links.viaHub} through the hub, ${r.links.viaInvite} by invitation; ${r.links.noCandidates} refills found no one, ${r.links.hubWanted} wanted the stopped hub`,
+      `links              ${r.links.viaDht} through the DHT (${r.links.dhtDials} dials: ${r.links.busy} busy, ${r.links.dialTimeouts} timed out), ${r.links.viaHub} through the hub, ${r.links.viaInvite} by invitation; ${r.links.noCandidates} refills found no one, ${r.links.hubWanted} wanted the stopped hub; ${r.links.dhtRefills} refills pinged ${fix(r.links.alivePings / Math.max(1, r.links.dhtRefills))} candidates each`,
     );
     console.log(
       `mesh               worst minute: ${worst.components} honest component(s), largest ${worst.largest}/${worst.honest}, ${worst.isolated} isolated; end (2 min after churn): ${r.mesh.end.components} component(s), largest ${r.mesh.end.largest}/${r.mesh.end.honest}`,

@@ -110,6 +110,9 @@ export interface MeshDhtSimReport {
     noCandidates: number;
     /** Times a peer wanted the hub after it stopped. */
     hubWanted: number;
+    /** Refills through the DHT that had candidates, and the liveness pings they sent (every fresh candidate is pinged, as in mesh.ts). */
+    dhtRefills: number;
+    alivePings: number;
   };
   mesh: { samples: MeshSample[]; end: MeshSample; alwaysOneComponent: boolean; endOneComponent: boolean };
   /** From losing a neighbour (below target) to being back at the target, honest peers after the hub stopped. */
@@ -311,6 +314,8 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
     dialTimeouts: 0,
     noCandidates: 0,
     hubWanted: 0,
+    dhtRefills: 0,
+    alivePings: 0,
     signalsSent: 0,
     signalsDelivered: 0,
     dhtMessagesAtStart: 0,
@@ -612,6 +617,8 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
         return sampleFromHub(p);
       }
       shuffle(fresh, rng);
+      stats.dhtRefills++;
+      stats.alivePings += fresh.length;
       let room = Math.min(want + 1, maxPeers - p.conns.size);
       await Promise.all(
         fresh.map(async (c) => {
@@ -919,6 +926,8 @@ export async function runMeshDhtSim(options: MeshDhtSimOptions): Promise<MeshDht
       dialTimeouts: stats.dialTimeouts,
       noCandidates: stats.noCandidates,
       hubWanted: stats.hubWanted,
+      dhtRefills: stats.dhtRefills,
+      alivePings: stats.alivePings,
     },
     mesh: { samples, end, alwaysOneComponent: alwaysOne, endOneComponent: endOne },
     heal: {
