@@ -1,9 +1,9 @@
 // The mesh healing itself through the DHT that runs over it, by simulation: lookups, hops, messages,
 // and whether the honest mesh stays one connected component once the signaling hub is gone.
 //
-//   npx tsx bench/dht-mesh.ts --quick              (N = 1,000 at 10 % churn: the bench-all preset)
+//   npx tsx bench/dht-mesh.ts --quick              (N = 1,000 at 10 % churn: the bench-all preset, ~15 min)
 //   npx tsx bench/dht-mesh.ts                      (N = 1,000 at 10 % and 30 % churn)
-//   npx tsx bench/dht-mesh.ts --peers 10000        (tens of minutes: see bench/README.md)
+//   npx tsx bench/dht-mesh.ts --peers 10000        (hours: see bench/README.md)
 //   options: --peers N[,N…], --churn C[,C…] (percent per minute: 10,30), --malicious M (percent, 10),
 //            --minutes T (3 measured, after 1 of warm-up), --lookups L (per minute, 300), --seed S (1)
 //
