@@ -15,6 +15,7 @@ const benches = [
   ['bench/merge-verify.ts'],
   ['bench/browser-sync.ts'],
   ['bench/dht.ts', '--peers', '1000'],
+  ['bench/dht-mesh.ts', '--quick'],
 ];
 let failed = 0;
 for (const [file, ...args] of benches) {

@@ -23,6 +23,10 @@ export interface MeshDiscoveryOptions {
   config?: Partial<DhtConfig>;
   /** Re-announce at most this often when neighbours change (the DHT also republishes on its own). */
   reannounceMs?: number;
+  /** Verified objects by signature; a simulation shares one between all its nodes (see DhtComponents). */
+  cache?: VerifiedCache;
+  /** Random bytes for the DHT (request IDs, refresh targets, jitter); a seeded simulation passes its own. */
+  random?: (n: number) => Uint8Array;
 }
 
 export interface Candidate {
@@ -65,7 +69,7 @@ export class MeshDiscovery {
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly options: MeshDiscoveryOptions) {
-    const cache = new VerifiedCache(10_000);
+    const cache = options.cache ?? new VerifiedCache(10_000);
     this.log = (options.logger ?? silentLogger).child('dht');
     // The node ID is the key's hash, known before the node exists: the transport needs it first.
     const id = idToHex(nodeIdBytesOf(options.signer.publicKey));
@@ -75,6 +79,7 @@ export class MeshDiscovery {
       scheduler: options.scheduler,
       verifier: options.verifier,
       cache,
+      random: options.random,
       logger: options.logger,
     });
     this.topic = topicKey('network', options.network);
