@@ -4,6 +4,7 @@ import * as A from '@automerge/automerge';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EntryFields } from '../core/entry-fields';
 import type { AuthorKey, EntryId } from '../core/ids';
+import { handMadeCreation } from '../testing/hand-made-entry';
 import { sampleFields } from '../testing/samples';
 import { changesSince, createEntry, deleteEntry, describeChange, editEntry, headsOf, mergeChanges, viewFromBytes, type MergeResult } from './entry-doc';
 import { identityFromSeed } from './envelope';
@@ -87,21 +88,7 @@ describe('mergeNew', () => {
   });
 
   it('a creation whose fields do not form a valid entry has no view, as in the generic merge', () => {
-    const doc = A.change(A.init<Record<string, unknown>>({ actor: a1 as A.ActorId }), (d) => {
-      d.schema = 1;
-      d.author = new A.ImmutableString(author);
-      d.url = new A.ImmutableString('javascript:alert(1)');
-      d.magnet = new A.ImmutableString(sampleFields().magnet);
-      d.title = new A.ImmutableString('t');
-      d.description = new A.ImmutableString('');
-      d.tags = new A.ImmutableString('');
-      d.createdAt = T0;
-      d.updatedAt = T0;
-      d.deleted = false;
-    });
-    const change = A.getLastLocalChange(doc)!;
-    A.free(doc);
-    const id = describeChange(change).hash.slice(0, 32) as EntryId;
+    const { id, change } = handMadeCreation({ actor: a1, author, createdAt: T0, url: 'javascript:alert(1)' });
     const { fast } = expectSameAsGeneric(id, [change]);
     expect(fast.view).toBeUndefined();
     expect(fast.changed).toBe(true);
@@ -125,22 +112,8 @@ describe('mergeNew', () => {
       d.updatedAt = T0 + 0.5;
     }],
   ])('a creation with %s gives the generic result', (_name, tweak) => {
-    const doc = A.change(A.init<Record<string, unknown>>({ actor: a1 as A.ActorId }), (d) => {
-      d.schema = 1;
-      d.author = new A.ImmutableString(author);
-      d.url = new A.ImmutableString('https://example.org/a');
-      d.magnet = new A.ImmutableString(sampleFields().magnet);
-      d.title = new A.ImmutableString('t');
-      d.description = new A.ImmutableString('');
-      d.tags = new A.ImmutableString('');
-      d.createdAt = T0;
-      d.updatedAt = T0;
-      d.deleted = false;
-      tweak(d);
-    });
-    const change = A.getLastLocalChange(doc)!;
-    A.free(doc);
-    expectSameAsGeneric(describeChange(change).hash.slice(0, 32) as EntryId, [change]);
+    const { id, change } = handMadeCreation({ actor: a1, author, createdAt: T0, tweak });
+    expectSameAsGeneric(id, [change]);
   });
 
   it('undecodable bytes fail as in the generic merge', () => {

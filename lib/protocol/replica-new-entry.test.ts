@@ -7,6 +7,7 @@ import { createEntry, describeChange, editEntry } from '../crdt/entry-doc';
 import { identityFromSeed, signChange, signerFromIdentity, type SignedChange, type Signer } from '../crdt/envelope';
 import { decodeSignatures } from '../crdt/signature-set';
 import { MemoryStore } from '../testing/memory-store';
+import { handMadeCreation } from '../testing/hand-made-entry';
 import { sampleFields } from '../testing/samples';
 import { Replica, type IncomingEntry } from './replica';
 
@@ -136,21 +137,7 @@ describe('Replica.applyRemote into entries not held yet', () => {
   });
 
   it("refuses a creation whose fields do not form a valid entry as 'invalid-entry'", async () => {
-    const doc = A.change(A.init<Record<string, unknown>>({ actor: alice.actor as A.ActorId }), { time: T0 / 1000 }, (d) => {
-      d.schema = 1;
-      d.author = new A.ImmutableString(alice.author);
-      d.url = new A.ImmutableString('javascript:alert(1)');
-      d.magnet = new A.ImmutableString(sampleFields().magnet);
-      d.title = new A.ImmutableString('t');
-      d.description = new A.ImmutableString('');
-      d.tags = new A.ImmutableString('');
-      d.createdAt = T0;
-      d.updatedAt = T0;
-      d.deleted = false;
-    });
-    const change = A.getLastLocalChange(doc)!;
-    A.free(doc);
-    const id = describeChange(change).hash.slice(0, 32) as EntryId;
+    const { id, change } = handMadeCreation({ actor: alice.actor, author: alice.author, createdAt: T0, time: T0 / 1000, url: 'javascript:alert(1)' });
     const { store, replica } = await openReplica();
     const outcome = await replica.applyRemote([{ id, changes: [await signChange(alice, change)] }]);
     expect(outcome.rejected).toEqual([{ id, reason: 'invalid-entry' }]);
