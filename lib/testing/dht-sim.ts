@@ -616,10 +616,11 @@ function oracleFill(peers: readonly SimPeer[], k: number, rng: Rng): void {
  * lookup) that never verifies. Never passes verifySigned.
  */
 export function unsignedRecord(rng: Rng, issuedAt = 1_700_000_000_000): NodeRecord {
-  const raw = new Uint8Array(1 + 32 + 16 + 6 + 6 + 64);
+  const raw = new Uint8Array(1 + 32 + 16 + 1 + 6 + 6 + 64);
   raw[0] = 1;
   raw.set(rng.bytes(48), 1);
-  let o = 49;
+  raw[49] = 0; // a browser
+  let o = 50;
   for (const v of [issuedAt, issuedAt + 3_600_000]) {
     let x = v;
     while (x >= 0x80) {

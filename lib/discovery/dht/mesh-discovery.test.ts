@@ -28,10 +28,10 @@ const rng = seededRng(7);
 const running: Node[] = [];
 const network = new MemoryNetwork(true);
 
-async function makeNode(): Promise<Node> {
+async function makeNode(as: { role: 'instance'; url?: string } | undefined = undefined): Promise<Node> {
   const peerId = toHex(rng.bytes(16)) as PeerId;
   const signer = dhtSignerFrom(await signerFromIdentity(await identityFromSeed(rng.bytes(32)), 'dht'));
-  const dht = new MeshDiscovery({ signer, peerId, network: 'test', scheduler: realScheduler, reannounceMs: 0 });
+  const dht = new MeshDiscovery({ signer, peerId, network: 'test', scheduler: realScheduler, reannounceMs: 0, ...as });
   const replica = new Replica({ store: new MemoryStore() });
   await replica.open();
   const engine = new SyncEngine({ replica, peerId, network: 'test', overlay: dht.transport });
@@ -105,6 +105,34 @@ describe('the DHT over a line of five sync sessions', () => {
       const dropped = Object.entries(n.dht.node.stats.events).filter(([k]) => k.startsWith('drop:'));
       expect({ dht: Object.fromEntries(dropped), mesh: n.dht.transport.stats.drops }).toEqual({ dht: {}, mesh: {} });
     }
+  }, 30_000);
+
+  it('lets two instances whose browsers meet find each other, and never offers an instance as a WebRTC candidate', async () => {
+    // X — a — b — Y: each instance knows only its own browser; the browsers met each other.
+    const x = await makeNode({ role: 'instance', url: 'https://x.example/' });
+    const a = await makeNode();
+    const b = await makeNode();
+    const y = await makeNode({ role: 'instance', url: 'https://y.example/links/' });
+    const quiet = await makeNode({ role: 'instance' }); // takes part, but has no URL to announce
+    link(x, a);
+    link(a, b);
+    link(b, y);
+    link(quiet, b);
+
+    const seen = await vi.waitFor(async () => {
+      const found = await x.dht.instances();
+      expect(found.map((f) => f.url)).toEqual(['https://y.example/links/']);
+      return found[0]!;
+    }, WAIT);
+    expect(seen).toMatchObject({ peerId: y.peerId, nodeId: y.dht.id });
+    await vi.waitFor(async () => expect((await y.dht.instances()).map((f) => f.url)).toEqual(['https://x.example/']), WAIT);
+    expect(quiet.dht.status().announced).toBe(false);
+
+    // Browsers see the instances' nodes in their tables, but only browsers are candidates.
+    await vi.waitFor(async () => expect((await a.dht.candidates()).map((c) => c.peerId)).toContain(b.peerId), WAIT);
+    expect([...a.dht.node.table.contacts()].some((c) => c.record.peerId === y.peerId || c.record.peerId === x.peerId)).toBe(true);
+    const candidates = await a.dht.candidates();
+    for (const instance of [x, y, quiet]) expect(candidates.map((c) => c.peerId)).not.toContain(instance.peerId);
   }, 30_000);
 
   it('forgets the ways through a neighbour that left', async () => {

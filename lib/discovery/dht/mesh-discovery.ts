@@ -17,7 +17,10 @@ export interface MeshDiscoveryOptions {
   peerId: PeerId;
   network: string;
   scheduler: Scheduler;
+  /** An instance announces under the instances' topic, with its URL; a browser under the network's. */
   role?: PeerRole;
+  /** An instance's public base URL; without one, an instance takes part but does not announce. */
+  url?: string;
   verifier?: SignatureVerifier;
   logger?: Logger;
   config?: Partial<DhtConfig>;
@@ -34,6 +37,14 @@ export interface Candidate {
   nodeId: NodeId;
   /** Where it came from: our routing table (it talked to us lately) or an announcement. */
   source: 'table' | 'announcement';
+}
+
+/** Another instance found through its announcement: its signed claim, not yet contacted. */
+export interface FoundInstance {
+  url: string;
+  peerId: PeerId;
+  nodeId: NodeId;
+  expiresAt: number;
 }
 
 export interface IncomingSignal {
@@ -57,7 +68,9 @@ export interface MeshDiscoveryStatus {
 export class MeshDiscovery {
   readonly transport: MeshDhtTransport;
   readonly node: DhtNode;
-  private readonly topic: Uint8Array;
+  /** Where we announce ourselves (none for an instance without a URL). */
+  private readonly topic: Uint8Array | undefined;
+  private readonly instanceTopic: Uint8Array;
   private readonly log: Logger;
   private readonly seeds: NodeRecord[] = [];
   private joining = false;
@@ -74,7 +87,8 @@ export class MeshDiscovery {
     // The node ID is the key's hash, known before the node exists: the transport needs it first.
     const id = idToHex(nodeIdBytesOf(options.signer.publicKey));
     this.transport = new MeshDhtTransport({ self: id, now: () => options.scheduler.now(), verifier: options.verifier, cache, logger: options.logger });
-    this.node = createDht({ signer: options.signer, peerId: options.peerId, config: options.config })({
+    const role = options.role ?? 'browser';
+    this.node = createDht({ signer: options.signer, peerId: options.peerId, role, url: options.url, config: options.config })({
       transport: this.transport,
       scheduler: options.scheduler,
       verifier: options.verifier,
@@ -82,7 +96,8 @@ export class MeshDiscovery {
       random: options.random,
       logger: options.logger,
     });
-    this.topic = topicKey('network', options.network);
+    this.instanceTopic = topicKey('instance', options.network);
+    this.topic = role === 'browser' ? topicKey('network', options.network) : options.url === undefined ? undefined : this.instanceTopic;
   }
 
   get id(): NodeId {
@@ -107,7 +122,7 @@ export class MeshDiscovery {
     this.stopped = true;
     for (const u of this.unsubscribe) u();
     this.announceTimer?.();
-    this.node.withdraw(this.topic);
+    if (this.topic !== undefined) this.node.withdraw(this.topic);
     this.node.stop();
   }
 
@@ -119,7 +134,8 @@ export class MeshDiscovery {
   /**
    * Peers we could connect to, not yet checked alive: contacts of our routing table we have a way
    * to (freshest first), then, when those are fewer than `wanted`, announcers under the network's
-   * topic. `exclude` (peers we are connected to already) are left out.
+   * topic. `exclude` (peers we are connected to already) are left out, and so are instances: they
+   * have no WebRTC and are reached through their own server.
    */
   async candidates(exclude: ReadonlySet<PeerId> = new Set(), wanted = Number.POSITIVE_INFINITY): Promise<Candidate[]> {
     const out = new Map<PeerId, Candidate>();
@@ -127,15 +143,38 @@ export class MeshDiscovery {
     const contacts = [...this.node.table.contacts()].sort((a, b) => b.lastSeen - a.lastSeen);
     for (const c of contacts) {
       const peer = c.record.peerId;
-      if (peer !== self && !exclude.has(peer) && this.transport.canReach(c.record.id)) out.set(peer, { peerId: peer, nodeId: c.record.id, source: 'table' });
+      if (peer !== self && c.record.role === 'browser' && !exclude.has(peer) && this.transport.canReach(c.record.id)) {
+        out.set(peer, { peerId: peer, nodeId: c.record.id, source: 'table' });
+      }
     }
     if (this.ready && out.size < wanted) {
-      const found = await this.node.findAnnouncements(this.topic);
+      const found = await this.node.findAnnouncements(topicKey('network', this.options.network));
       for (const a of found.records ?? []) {
-        if (a.peerId !== self && !exclude.has(a.peerId) && !out.has(a.peerId)) out.set(a.peerId, { peerId: a.peerId, nodeId: a.publisher, source: 'announcement' });
+        if (a.peerId !== self && a.role === 'browser' && !exclude.has(a.peerId) && !out.has(a.peerId)) {
+          out.set(a.peerId, { peerId: a.peerId, nodeId: a.publisher, source: 'announcement' });
+        }
       }
     }
     return [...out.values()];
+  }
+
+  /**
+   * Other instances of this network that announced their URL, freshest claim per URL, ourselves left
+   * out. Signed by their node keys, so nobody can announce for another node; a URL is still only a
+   * claim (anyone may announce any URL under their own key): check it before trusting it.
+   */
+  async instances(): Promise<FoundInstance[]> {
+    if (!this.ready) return [];
+    const found = await this.node.findAnnouncements(this.instanceTopic, { complete: true });
+    // We may be one of the nodes that hold the topic: what others stored with us counts too.
+    const held = this.node.store.get(idToHex(this.instanceTopic), this.options.scheduler.now(), Number.MAX_SAFE_INTEGER);
+    const byUrl = new Map<string, FoundInstance>();
+    for (const a of [...(found.records ?? []), ...held]) {
+      if (a.role !== 'instance' || a.url === '' || a.publisher === this.id || a.url === this.options.url) continue;
+      const known = byUrl.get(a.url);
+      if (known === undefined || known.expiresAt < a.expiresAt) byUrl.set(a.url, { url: a.url, peerId: a.peerId, nodeId: a.publisher, expiresAt: a.expiresAt });
+    }
+    return [...byUrl.values()];
   }
 
   /** Whether a candidate answers a ping through the overlay (so a peer that left is not dialled). */
@@ -195,7 +234,8 @@ export class MeshDiscovery {
    * mesh grows, the nodes closest to the topic change, and the announcement should be on them.
    */
   private scheduleAnnounce(): void {
-    if (this.stopped || this.announceTimer !== undefined) return;
+    const topic = this.topic;
+    if (this.stopped || this.announceTimer !== undefined || topic === undefined) return;
     const every = this.options.reannounceMs ?? 15_000;
     const wait = Math.max(0, this.announcedAt + every - this.options.scheduler.now());
     this.announceTimer = this.options.scheduler.setTimeout(() => {
@@ -203,7 +243,7 @@ export class MeshDiscovery {
       if (this.stopped) return;
       this.announcedAt = this.options.scheduler.now();
       this.node
-        .announce(this.topic, this.options.role ?? 'browser')
+        .announce(topic)
         .then((r) => {
           this.announced = this.announced || r.stored > 0;
           this.log.debug('announced', { stored: r.stored, asked: r.asked });

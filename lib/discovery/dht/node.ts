@@ -54,6 +54,10 @@ export interface DhtInit {
   signer: DhtSigner;
   /** The mesh peer this node answers as (in its node record and announcements). */
   peerId: PeerId;
+  /** What kind of node this is, in its node record and announcements; 'browser' by default. */
+  role?: PeerRole;
+  /** An instance's base URL, carried in its announcements. */
+  url?: string;
   /** Our signed node record, when made already; start() makes one otherwise. */
   record?: NodeRecord;
   config?: Partial<DhtConfig>;
@@ -327,9 +331,13 @@ export class DhtNode {
     return new Promise((resolve) => this.lookupWith(key, {}, resolve));
   }
 
-  /** Announcements under a topic: who is in this network (or instance). */
-  findAnnouncements(topic: Uint8Array): Promise<LookupResult> {
-    return new Promise((resolve) => this.lookupWith(topic, { mode: 'value', stopWhenFound: true }, resolve));
+  /**
+   * Announcements under a topic: who is in this network (or instance). By default the lookup stops
+   * at the first node that holds some; `complete` asks all of the closest nodes and merges what they
+   * hold, for topics with few announcers that must all be found (instances).
+   */
+  findAnnouncements(topic: Uint8Array, options: { complete?: boolean } = {}): Promise<LookupResult> {
+    return new Promise((resolve) => this.lookupWith(topic, { mode: 'value', stopWhenFound: options.complete !== true }, resolve));
   }
 
   /**
@@ -363,7 +371,7 @@ export class DhtNode {
   // ---- records --------------------------------------------------------------------------------
 
   /** Announces us under `topic` until we stop: stored on the k closest nodes, republished periodically. */
-  announce(topic: Uint8Array, role: PeerRole = 'browser'): Promise<PublishResult> {
+  announce(topic: Uint8Array, role: PeerRole = this.init.role ?? 'browser'): Promise<PublishResult> {
     return new Promise((resolve, reject) => {
       this.announceWith(topic, role, resolve).catch(reject);
     });
@@ -382,7 +390,8 @@ export class DhtNode {
 
   signAnnouncement(topic: Uint8Array, role: PeerRole): Promise<Announcement> {
     const now = this.now();
-    return createAnnouncement(this.init.signer, { topic, peerId: this.init.peerId, role, issuedAt: now, expiresAt: now + this.config.announcementLifetimeMs });
+    const url = role === 'instance' ? this.init.url : undefined;
+    return createAnnouncement(this.init.signer, { topic, peerId: this.init.peerId, role, url, issuedAt: now, expiresAt: now + this.config.announcementLifetimeMs });
   }
 
   /** Stores a signed announcement on the k closest nodes to its topic. */
@@ -504,7 +513,7 @@ export class DhtNode {
 
   private async resign(): Promise<void> {
     const now = this.now();
-    this.ownRecord = await createNodeRecord(this.init.signer, { peerId: this.init.peerId, issuedAt: now, expiresAt: now + this.config.nodeRecordLifetimeMs });
+    this.ownRecord = await createNodeRecord(this.init.signer, { peerId: this.init.peerId, role: this.init.role, issuedAt: now, expiresAt: now + this.config.nodeRecordLifetimeMs });
   }
 
   /** Debug summary. */

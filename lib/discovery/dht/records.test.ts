@@ -59,6 +59,20 @@ describe('node records', () => {
     expect(await verify(nodeRecordFrom(raw)!)).toBe(false);
   });
 
+  it('say whether the node is a browser or an instance, under the signature', async () => {
+    const browser = await createNodeRecord(alice.signer, { peerId: alice.peerId, issuedAt: T0, expiresAt: T0 + 3_600_000 });
+    const instance = await createNodeRecord(alice.signer, { peerId: alice.peerId, role: 'instance', issuedAt: T0, expiresAt: T0 + 3_600_000 });
+    expect(browser.role).toBe('browser');
+    expect(instance.role).toBe('instance');
+    expect(nodeRecordFrom(instance.raw)?.role).toBe('instance');
+    // Claiming the other role breaks the signature; a role byte out of range does not parse.
+    const roleAt = 1 + 32 + 16;
+    expect(await verify(nodeRecordFrom(flip(browser.raw, roleAt))!)).toBe(false);
+    const bad = browser.raw.slice();
+    bad[roleAt] = 7;
+    expect(nodeRecordFrom(bad)).toBeUndefined();
+  });
+
   it('follow the rules of time', async () => {
     const rec = await createNodeRecord(alice.signer, { peerId: alice.peerId, issuedAt: T0, expiresAt: T0 + 3_600_000 });
     expect(checkNodeRecordTime(rec, T0)).toBe('ok');
@@ -82,6 +96,38 @@ describe('announcements', () => {
     expect(checkAnnouncementTime(a, T0 + 60_000)).toBe('expired');
     const long = await createAnnouncement(alice.signer, { topic, peerId: alice.peerId, role: 'browser', issuedAt: T0, expiresAt: T0 + RECORD_LIMITS.announcementLifetimeMs + 1 });
     expect(checkAnnouncementTime(long, T0)).toBe('too-long');
+  });
+
+  it('carry an instance’s URL, signed; a browser’s carry none', async () => {
+    const itopic = topicKey('instance', 'lodestone');
+    const a = await createAnnouncement(alice.signer, { topic: itopic, peerId: alice.peerId, role: 'instance', url: 'https://links.example.org/', issuedAt: T0, expiresAt: T0 + 60_000 });
+    expect(announcementFrom(a.raw)?.url).toBe('https://links.example.org/');
+    expect(await verify(a)).toBe(true);
+    // Another URL under alice's signature: any changed byte of it fails verification.
+    const urlAt = a.raw.length - 64 - 5;
+    const forged = announcementFrom(flip(a.raw, urlAt));
+    expect(forged === undefined || !(await verify(forged))).toBe(true);
+    const plain = await createAnnouncement(alice.signer, { topic, peerId: alice.peerId, role: 'browser', issuedAt: T0, expiresAt: T0 + 60_000 });
+    expect(plain.url).toBe('');
+  });
+
+  it('refuse URLs that are not a plain http(s) base: at signing and when read', async () => {
+    const itopic = topicKey('instance', 'lodestone');
+    const make = (url: string, role: 'browser' | 'instance' = 'instance') =>
+      createAnnouncement(alice.signer, { topic: itopic, peerId: alice.peerId, role, url, issuedAt: T0, expiresAt: T0 + 60_000 });
+    for (const url of ['ftp://x.example/', 'https://user:pw@x.example/', 'https://x.example/?q=1', 'https://x.example/#f', 'https://X.example', 'not a url', `https://x.example/${'a'.repeat(300)}`]) {
+      await expect(make(url), url).rejects.toThrow(RangeError);
+    }
+    await expect(make('https://x.example/', 'browser')).rejects.toThrow(RangeError);
+    // Written by hand past the check: a browser's announcement with a URL does not parse.
+    const good = await make('https://x.example/');
+    const asBrowser = good.raw.slice();
+    asBrowser[1 + 32 + 32 + 16] = 0;
+    expect(announcementFrom(asBrowser)).toBeUndefined();
+    // Nor does a URL that is not UTF-8.
+    const garbled = good.raw.slice();
+    garbled[good.raw.length - 64 - 2] = 0xff;
+    expect(announcementFrom(garbled)).toBeUndefined();
   });
 
   it('topic keys differ by kind and name', () => {

@@ -1,13 +1,14 @@
 // The DHT's three signed objects, their wire layout and their rules of time.
 //
-//   node record   tag=1 publicKey(32) peerId(16) issuedAt(varint ms) expiresAt(varint) sig(64)
-//   announcement  tag=2 topic(32) publicKey(32) peerId(16) role(u8) issuedAt expiresAt sig(64)
+//   node record   tag=1 publicKey(32) peerId(16) role(u8) issuedAt(varint ms) expiresAt(varint) sig(64)
+//   announcement  tag=2 topic(32) publicKey(32) peerId(16) role(u8) issuedAt expiresAt url(varbytes) sig(64)
 //   relay         tag=3 signal(u8) fromKey(32) fromPeer(16) to(32) seq(varint) expiresAt payload(varbytes) sig(64)
 //
-// A node record binds a node ID (SHA-256 of publicKey) to the mesh PeerId it answers as; only the
+// A node record binds a node ID (SHA-256 of publicKey) to the mesh PeerId it answers as, and says
+// whether it is a browser or an instance (a browser never dials an instance over WebRTC); only the
 // key's holder can make one, and only a node record with a valid signature enters a routing table or
 // an answer. An announcement says "the node with this key is in this topic (a network, an instance)
-// until expiresAt", signed by that node. A relay envelope carries one WebRTC signal end to end.
+// until expiresAt", signed by that node; an instance's names the base URL it serves, a browser's none. A relay envelope carries one WebRTC signal end to end.
 import { fromHex, toHex } from '../../core/bytes';
 import type { PeerId } from '../../core/ids';
 import { sha256 } from '../../core/hash';
@@ -18,12 +19,16 @@ import { Reader, Writer } from './wire';
 
 export const TAG = { node: 1, announcement: 2, relay: 3 } as const;
 const PEER_BYTES = 16;
+const UTF8 = new TextEncoder();
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export const RECORD_LIMITS = {
   /** Longest validity of a node record. Re-signed when half of it has passed. */
   nodeLifetimeMs: 24 * 3600_000,
   /** Longest validity of an announcement: an announcer must republish well before. */
   announcementLifetimeMs: 2 * 3600_000,
+  /** Longest instance URL an announcement may carry (UTF-8 bytes). */
+  urlBytes: 256,
   /** Longest validity of a relay envelope: a signal older than this is useless anyway. */
   relayLifetimeMs: 2 * 60_000,
   /** How far in the future an issue time may be (clock skew between peers). */
@@ -38,6 +43,7 @@ export interface NodeRecord extends SignedObject {
   readonly key: Uint8Array;
   readonly id: NodeId;
   readonly peerId: PeerId;
+  readonly role: PeerRole;
   readonly issuedAt: number;
   readonly expiresAt: number;
 }
@@ -55,6 +61,8 @@ export interface Announcement extends SignedObject {
   readonly role: PeerRole;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  /** An instance's base URL (http or https, no credentials, query or fragment); '' for a browser. */
+  readonly url: string;
 }
 
 export type SignalKind = 'offer' | 'answer' | 'candidate';
@@ -93,18 +101,48 @@ async function finish(signer: DhtSigner, w: Writer): Promise<Uint8Array> {
   return raw;
 }
 
-export async function createNodeRecord(signer: DhtSigner, f: { peerId: PeerId; issuedAt: number; expiresAt: number }): Promise<NodeRecord> {
-  const w = new Writer(160).u8(TAG.node).bytes(signer.publicKey).bytes(fromHex(f.peerId)).varint(f.issuedAt).varint(f.expiresAt);
+export async function createNodeRecord(
+  signer: DhtSigner,
+  f: { peerId: PeerId; role?: PeerRole; issuedAt: number; expiresAt: number },
+): Promise<NodeRecord> {
+  const w = new Writer(160).u8(TAG.node).bytes(signer.publicKey).bytes(fromHex(f.peerId));
+  w.u8(ROLES.indexOf(f.role ?? 'browser')).varint(f.issuedAt).varint(f.expiresAt);
   return nodeRecordFrom(await finish(signer, w))!;
 }
 
 export async function createAnnouncement(
   signer: DhtSigner,
-  f: { topic: Uint8Array; peerId: PeerId; role: PeerRole; issuedAt: number; expiresAt: number },
+  f: { topic: Uint8Array; peerId: PeerId; role: PeerRole; issuedAt: number; expiresAt: number; url?: string },
 ): Promise<Announcement> {
-  const w = new Writer(200).u8(TAG.announcement).bytes(f.topic).bytes(signer.publicKey).bytes(fromHex(f.peerId));
-  w.u8(ROLES.indexOf(f.role)).varint(f.issuedAt).varint(f.expiresAt);
+  const url = f.url ?? '';
+  if (!isAnnouncedUrl(url, f.role)) throw new RangeError(`not a URL an announcement of a ${f.role} may carry: ${url}`);
+  const w = new Writer(200 + url.length * 3).u8(TAG.announcement).bytes(f.topic).bytes(signer.publicKey).bytes(fromHex(f.peerId));
+  w.u8(ROLES.indexOf(f.role)).varint(f.issuedAt).varint(f.expiresAt).varbytes(UTF8.encode(url));
   return announcementFrom(await finish(signer, w))!;
+}
+
+/**
+ * Whether `url` may stand in an announcement of `role`: nothing for a browser; for an instance, an
+ * absolute http(s) URL in its normalised form, without credentials, query or fragment, short enough.
+ * Receivers still treat it as hostile (an instance connects only through its address policy).
+ */
+export function isAnnouncedUrl(url: string, role: PeerRole): boolean {
+  if (role === 'browser' || url === '') return url === '';
+  if (UTF8.encode(url).length > RECORD_LIMITS.urlBytes) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+    parsed.username === '' &&
+    parsed.password === '' &&
+    parsed.search === '' &&
+    parsed.hash === '' &&
+    parsed.href === url
+  );
 }
 
 export async function createRelayEnvelope(
@@ -121,12 +159,21 @@ export async function createRelayEnvelope(
 
 /** Parses the body of a node record at `r`; leaves `r` after its signature. */
 function skipNodeRecord(r: Reader): boolean {
-  return r.u8() === TAG.node && r.fixed(KEY_BYTES + PEER_BYTES) !== undefined && r.varint() !== undefined && r.varint() !== undefined && r.fixed(SIG_BYTES) !== undefined;
+  if (r.u8() !== TAG.node || r.fixed(KEY_BYTES + PEER_BYTES) === undefined) return false;
+  const role = r.u8();
+  return role !== undefined && role < ROLES.length && r.varint() !== undefined && r.varint() !== undefined && r.fixed(SIG_BYTES) !== undefined;
 }
 function skipAnnouncement(r: Reader): boolean {
   if (r.u8() !== TAG.announcement || r.fixed(ID_BYTES + KEY_BYTES + PEER_BYTES) === undefined) return false;
   const role = r.u8();
-  return role !== undefined && role < ROLES.length && r.varint() !== undefined && r.varint() !== undefined && r.fixed(SIG_BYTES) !== undefined;
+  return (
+    role !== undefined &&
+    role < ROLES.length &&
+    r.varint() !== undefined &&
+    r.varint() !== undefined &&
+    r.varbytes(RECORD_LIMITS.urlBytes) !== undefined &&
+    r.fixed(SIG_BYTES) !== undefined
+  );
 }
 function skipRelayEnvelope(r: Reader): boolean {
   if (r.u8() !== TAG.relay) return false;
@@ -145,12 +192,13 @@ function skipRelayEnvelope(r: Reader): boolean {
 export function nodeRecordFrom(raw: Uint8Array): NodeRecord | undefined {
   const r = new Reader(raw);
   if (!skipNodeRecord(r) || r.remaining !== 0) return undefined;
-  r.pos = 1 + KEY_BYTES + PEER_BYTES;
+  const role = ROLES[raw[1 + KEY_BYTES + PEER_BYTES]!]!;
+  r.pos = 2 + KEY_BYTES + PEER_BYTES;
   const issuedAt = r.varint()!;
   const expiresAt = r.varint()!;
   const publicKey = raw.subarray(1, 1 + KEY_BYTES);
   const key = sha256(publicKey);
-  return { kind: 'node', raw, publicKey, key, id: idToHex(key), peerId: toHex(raw.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + PEER_BYTES)) as PeerId, issuedAt, expiresAt };
+  return { kind: 'node', raw, publicKey, key, id: idToHex(key), peerId: toHex(raw.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + PEER_BYTES)) as PeerId, role, issuedAt, expiresAt };
 }
 
 export function announcementFrom(raw: Uint8Array): Announcement | undefined {
@@ -164,7 +212,14 @@ export function announcementFrom(raw: Uint8Array): Announcement | undefined {
   r.pos = o;
   const issuedAt = r.varint()!;
   const expiresAt = r.varint()!;
-  return { kind: 'announcement', raw, topic, topicId: idToHex(topic), publicKey, publisher: idToHex(sha256(publicKey)), peerId, role, issuedAt, expiresAt };
+  let url: string;
+  try {
+    url = STRICT_UTF8.decode(r.varbytes(RECORD_LIMITS.urlBytes)!);
+  } catch {
+    return undefined;
+  }
+  if (!isAnnouncedUrl(url, role)) return undefined;
+  return { kind: 'announcement', raw, topic, topicId: idToHex(topic), publicKey, publisher: idToHex(sha256(publicKey)), peerId, role, issuedAt, expiresAt, url };
 }
 
 export function relayEnvelopeFrom(raw: Uint8Array): RelayEnvelope | undefined {

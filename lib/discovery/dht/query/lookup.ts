@@ -200,7 +200,7 @@ export function lookup(options: LookupOptions, done: (result: LookupResult) => v
       addCandidate(path, r, c.depth + 1, c.record.id);
     }
     if (options.mode === 'value' && outcome.records !== undefined && outcome.records.length > 0) {
-      if (result.records.length === 0) result.records = [...outcome.records];
+      mergeRecords(result.records, outcome.records);
       found(path, c.depth);
     }
     if (options.stopWhenFound && result.hops !== undefined) {
@@ -227,4 +227,16 @@ export function lookup(options: LookupOptions, done: (result: LookupResult) => v
     return;
   }
   for (const p of paths) step(p);
+}
+
+/**
+ * Adds announcements to those found, newest per publisher: nodes that hold a topic may each know
+ * only some of its announcers (each announcer stored on the k closest it saw at the time).
+ */
+function mergeRecords(into: Announcement[], from: readonly Announcement[]): void {
+  for (const a of from) {
+    const i = into.findIndex((b) => b.publisher === a.publisher);
+    if (i < 0) into.push(a);
+    else if (into[i]!.issuedAt < a.issuedAt) into[i] = a;
+  }
 }
