@@ -25,11 +25,21 @@ async function main(): Promise<void> {
   // The replica opens before anything listens, so no page is served from a half-open store.
   const peer =
     config.REPLICA === 'on'
-      ? await ServerPeer.start({ dataDir: resolve(config.DATA_DIR), network: config.NETWORK, peers: config.peers, logger: log })
+      ? await ServerPeer.start({
+          dataDir: resolve(config.DATA_DIR),
+          network: config.NETWORK,
+          peers: config.peers,
+          logger: log,
+          publicUrl: config.PUBLIC_URL,
+          instanceDiscovery: config.INSTANCE_DISCOVERY,
+          instanceSearchMs: config.INSTANCE_SEARCH_SECONDS * 1000,
+          instancesAllowLoopback: config.INSTANCE_ALLOW_LOOPBACK === '1',
+        })
       : undefined;
 
   const allowLoopback = config.UNFURL_ALLOW_LOOPBACK === '1';
   if (allowLoopback) log.warn('UNFURL_ALLOW_LOOPBACK=1: link previews may fetch from this machine (tests only)');
+  if (config.INSTANCE_ALLOW_LOOPBACK === '1') log.warn('INSTANCE_ALLOW_LOOPBACK=1: instances announced on this machine may be dialled (tests only)');
 
   const httpServer = createServer();
   const app = next({ dev, dir, hostname: config.HOST, port: config.PORT, httpServer });
@@ -82,6 +92,7 @@ async function main(): Promise<void> {
             connectedPeers: () => peer.engine.readyPeers().length,
           },
     images: peer === undefined ? undefined : { get: (hash) => peer.liveImage(hash) },
+    dht: peer === undefined ? undefined : () => peer.dhtHealth(),
     unfurl: new UnfurlService({ unfurler: createUnfurler({ allowLoopback, logger: log }), logger: log }),
   });
 

@@ -17,6 +17,14 @@ const schema = z.object({
    * fixture pages locally. Never set it on a real instance: it opens the server's own ports to anyone.
    */
   UNFURL_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
+  /**
+   * Instances found through the DHT: `connect` replicates with them (public addresses only), `list`
+   * only shows them in /api/health, `off` does not look.
+   */
+  INSTANCE_DISCOVERY: z.enum(['connect', 'list', 'off']).default('connect'),
+  INSTANCE_SEARCH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Test-only, like UNFURL_ALLOW_LOOPBACK: found instances on loopback addresses may be dialled. */
+  INSTANCE_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });
 
 export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[]; peers: string[] };

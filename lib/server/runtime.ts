@@ -2,6 +2,7 @@
 // separate module graphs in one process, so the runtime is shared through a global symbol.
 import type { EntryView } from '../crdt/entry-view';
 import type { EntryPage, ListOptions } from '../storage/sql-store';
+import type { DhtHealth } from './server-peer';
 import type { UnfurlService } from './unfurl-service';
 
 /** Set by server.ts on every request from the socket's own address, replacing anything the client sent. */
@@ -27,6 +28,8 @@ export interface ServerRuntime {
   /** Images of live entries, by hash; undefined without a replica. */
   images: { get(hash: string): { type: string; bytes: Uint8Array } | undefined } | undefined;
   unfurl: UnfurlService | undefined;
+  /** The instance's part in the DHT and the instances it found; undefined without a replica. */
+  dht: (() => DhtHealth) | undefined;
 }
 
 const KEY = Symbol.for('lodestone.server.runtime');

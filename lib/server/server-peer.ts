@@ -1,6 +1,8 @@
 // The server peer: a full replica in SQLite that syncs with every browser over its Socket.IO
 // connection and with other instances (PEERS), using the same protocol and the same verification as
 // any browser. Nothing is kept only in memory.
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { io as connectTo, type Socket as ClientSocket } from 'socket.io-client';
 import { randomHex } from '../core/bytes';
@@ -13,7 +15,18 @@ import { parseImageRef } from '../core/preview-image';
 import { SqlBlobStore } from '../storage/sql-blob-store';
 import { SqlReplicaStore } from '../storage/sql-store';
 import { SocketIoChannel } from '../transports/socketio';
+import { signerFromIdentity } from '../crdt/envelope';
+import { dhtSignerFrom } from '../discovery/dht/crypto';
+import { MeshDiscovery, type MeshDiscoveryStatus } from '../discovery/dht/mesh-discovery';
+import { isAnnouncedUrl } from '../discovery/dht/records';
+import { realScheduler } from '../discovery/dht/transport';
+import type { PeerChannel } from '../net/peer-channel';
+import { loadOrCreateDhtKey } from './dht-key';
+import { InstanceFinder, type InstanceDiscoveryMode, type InstanceStatus } from './instance-finder';
+import { OverlayGate } from './overlay-gate';
 import type { HubSocket } from './signaling-hub';
+import { pinnedLookup } from './unfurl/connector';
+import type { CheckedAddress, Resolver } from './unfurl/resolve';
 
 export interface ServerPeerOptions {
   dataDir: string;
@@ -22,6 +35,26 @@ export interface ServerPeerOptions {
   peers: string[];
   logger: Logger;
   reconcileIntervalMs?: number;
+  /** This instance's public base URL: announced on the DHT so other instances can find it. */
+  publicUrl?: string;
+  /** What to do with instances found through the DHT (default: connect). */
+  instanceDiscovery?: InstanceDiscoveryMode;
+  /** How often to look for instances (default 60 s). */
+  instanceSearchMs?: number;
+  /** Test-only: found instances on loopback addresses may be dialled. */
+  instancesAllowLoopback?: boolean;
+  /** For tests: how host names of found instances resolve. */
+  instanceResolver?: Resolver;
+  /** Browsers that may be DHT neighbours of this instance at once (default 32). */
+  maxDhtBrowsers?: number;
+}
+
+/** What /api/health tells about this instance's part in the DHT. */
+export interface DhtHealth extends MeshDiscoveryStatus {
+  nodeId: string;
+  url: string | undefined;
+  browserLinks: number;
+  instances: InstanceStatus[];
 }
 
 /** Sync bytes a browser or instance may send per second (burst: 16×), beyond which its channel closes. */
@@ -35,22 +68,58 @@ export class ServerPeer {
   readonly blobs: SqlBlobStore;
   readonly engine: SyncEngine;
   readonly peerId: PeerId;
+  readonly discovery: MeshDiscovery;
+  readonly instances: InstanceFinder;
   private readonly log: Logger;
   private readonly outbound: ClientSocket<ServerToClientEvents, ClientToServerEvents>[] = [];
+  /** Roles that peers joined our hub with; our own outbound channels go to instances. */
+  private readonly roles = new Map<string, PeerRole>();
+  private readonly outboundChannels = new WeakSet<PeerChannel>();
+  private readonly gate: OverlayGate;
+  private readonly url: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private blobTimer: ReturnType<typeof setInterval> | undefined;
+  private searchTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly options: ServerPeerOptions,
     store: SqlReplicaStore,
     blobs: SqlBlobStore,
-    engine: SyncEngine,
+    replica: Replica,
+    discovery: MeshDiscovery,
+    peerId: PeerId,
+    url: string | undefined,
   ) {
     this.store = store;
     this.blobs = blobs;
-    this.engine = engine;
-    this.peerId = engine.peerId;
+    this.discovery = discovery;
+    this.url = url;
     this.log = options.logger.child('server-peer');
+    this.gate = new OverlayGate(discovery.transport, { isInstance: (peer) => this.isInstance(peer), maxBrowsers: options.maxDhtBrowsers ?? 32 });
+    this.engine = new SyncEngine({
+      replica,
+      peerId,
+      network: options.network,
+      logger: options.logger,
+      blobs,
+      // An instance keeps the image of every entry it holds, and hands out only those of live entries.
+      eagerBlobs: true,
+      canServeBlob: (hash) => store.isImageLive(hash),
+      overlay: this.gate,
+    });
+    this.peerId = this.engine.peerId;
+    this.instances = new InstanceFinder({
+      find: () => this.discovery.instances(),
+      ownUrl: url,
+      configured: options.peers,
+      mode: options.instanceDiscovery ?? 'connect',
+      connected: (peer) => this.engine.readyPeers().some((s) => s.remotePeerId === peer),
+      dial: (target, address) => this.connectToInstance(target.href, pinnedAgent(target, address)),
+      resolver: options.instanceResolver,
+      allowLoopback: options.instancesAllowLoopback,
+      logger: this.log,
+      now: () => Date.now(),
+    });
   }
 
   static async start(options: ServerPeerOptions): Promise<ServerPeer> {
@@ -58,29 +127,51 @@ export class ServerPeer {
     const blobs = new SqlBlobStore(store.db);
     const replica = new Replica({ store, logger: options.logger });
     await replica.open();
-    const engine = new SyncEngine({
-      replica,
-      peerId: randomHex(16) as PeerId,
+    // The DHT node's key is the instance's lasting identity on the overlay; its peer ID is per run.
+    const keys = await loadOrCreateDhtKey(options.dataDir);
+    const url = announcedUrl(options.publicUrl, options.logger);
+    const peerId = randomHex(16) as PeerId;
+    const discovery = new MeshDiscovery({
+      signer: dhtSignerFrom(await signerFromIdentity(keys, 'dht')),
+      peerId,
       network: options.network,
+      scheduler: realScheduler,
+      role: 'instance',
+      url,
       logger: options.logger,
-      blobs,
-      // An instance keeps the image of every entry it holds, and hands out only those of live entries.
-      eagerBlobs: true,
-      canServeBlob: (hash) => store.isImageLive(hash),
     });
-    const peer = new ServerPeer(options, store, blobs, engine);
-    peer.timer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
+    const peer = new ServerPeer(options, store, blobs, replica, discovery, peerId, url);
+    await discovery.start();
+    peer.timer = setInterval(() => peer.engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
     peer.blobTimer = setInterval(() => peer.sweepBlobs(), BLOB_SWEEP_MS);
     peer.blobTimer.unref();
+    if ((options.instanceDiscovery ?? 'connect') !== 'off') {
+      peer.searchTimer = setInterval(() => void peer.instances.round(), options.instanceSearchMs ?? 60_000);
+      peer.searchTimer.unref();
+    }
     const dropped = store.dropUnreferencedBlobs();
     if (dropped > 0) peer.log.info('dropped images no live entry names', { dropped });
-    for (const url of options.peers) peer.connectToInstance(url);
-    peer.log.info('replica open', { entries: replica.size, peerId: engine.peerId });
+    for (const u of options.peers) peer.connectToInstance(u);
+    peer.log.info('replica open', { entries: replica.size, peerId: peer.engine.peerId, dhtNode: discovery.id, announcedUrl: url });
     return peer;
+  }
+
+  /** This instance's part in the DHT, for /api/health. */
+  dhtHealth(): DhtHealth {
+    return { ...this.discovery.status(), nodeId: this.discovery.id, url: this.url, browserLinks: this.gate.browserLinks, instances: this.instances.list() };
+  }
+
+  private isInstance(peer: PeerId): boolean {
+    if (this.roles.get(peer) === 'instance') return true;
+    return this.engine.readyPeers().some((s) => s.remotePeerId === peer && this.outboundChannels.has(s.channel));
   }
 
   /** A browser or instance joined signaling on this server: sync with it over its socket. */
   attach(socket: HubSocket, remotePeerId: string, role: PeerRole): void {
+    this.roles.set(remotePeerId, role);
+    socket.once('disconnect', () => {
+      if (this.roles.get(remotePeerId) === role) this.roles.delete(remotePeerId);
+    });
     const channel = new SocketIoChannel(socket, {
       remotePeerId: remotePeerId as PeerId,
       bytesPerSecond: SYNC_BYTES_PER_SECOND,
@@ -93,16 +184,25 @@ export class ServerPeer {
     this.engine.addChannel(channel);
   }
 
-  /** Replicates with another instance, reconnecting on its own. */
-  private connectToInstance(url: string): void {
-    const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = connectTo(url, {
+  /**
+   * Replicates with another instance, reconnecting on its own. `agent` pins the connection to a
+   * checked address (instances found through the DHT); configured ones resolve as usual.
+   */
+  private connectToInstance(url: string, agent?: http.Agent): void {
+    const target = new URL(url);
+    // The hub listens at <base>/socket.io; a path in the URL is not a Socket.IO namespace.
+    const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = connectTo(target.origin, {
+      path: `${target.pathname.replace(/\/+$/, '')}/socket.io`,
       transports: ['websocket'],
       reconnectionDelayMax: 10_000,
+      // engine.io-client hands `agent` to ws in Node; its type only knows the browser's meaning.
+      ...(agent === undefined ? {} : { agent: agent as unknown as string }),
     });
     this.outbound.push(socket);
     socket.on('connect', () => {
       // Listen before joining: the other instance speaks first, before it acknowledges the join.
       const channel = new SocketIoChannel(socket, { bytesPerSecond: SYNC_BYTES_PER_SECOND, burstBytes: SYNC_BYTES_PER_SECOND * 16 });
+      this.outboundChannels.add(channel);
       socket.emit('join', { network: this.options.network, peerId: this.peerId, role: 'instance' }, (res) => {
         if (res?.ok !== true || res.replica !== true) {
           this.log.warn('instance refused to replicate', { url, error: res?.error });
@@ -142,9 +242,34 @@ export class ServerPeer {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.blobTimer !== undefined) clearInterval(this.blobTimer);
+    if (this.searchTimer !== undefined) clearInterval(this.searchTimer);
     for (const s of this.outbound) s.close();
     this.engine.close();
+    this.discovery.stop();
     await this.engine.replica.settled();
     this.store.close();
   }
+}
+
+/** PUBLIC_URL in the form announcements carry, or undefined (with a warning) when it cannot be. */
+function announcedUrl(publicUrl: string | undefined, log: Logger): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  let href: string;
+  try {
+    const u = new URL(publicUrl);
+    u.search = '';
+    u.hash = '';
+    href = u.href;
+  } catch {
+    href = publicUrl;
+  }
+  if (isAnnouncedUrl(href, 'instance')) return href;
+  log.warn('PUBLIC_URL cannot be announced on the DHT (http or https, no credentials, at most 256 bytes)', { publicUrl });
+  return undefined;
+}
+
+/** An agent whose every connection goes to the checked address (Host and TLS name stay the URL's). */
+function pinnedAgent(url: URL, address: CheckedAddress): http.Agent {
+  const options = { lookup: pinnedLookup(address.address, address.family) };
+  return url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 }

@@ -135,6 +135,17 @@ describe('the DHT over a line of five sync sessions', () => {
     for (const instance of [x, y, quiet]) expect(candidates.map((c) => c.peerId)).not.toContain(instance.peerId);
   }, 30_000);
 
+  it('is ready to find peers only once it knows a browser, not with its instance alone', async () => {
+    const x = await makeNode({ role: 'instance', url: 'https://x.example/' });
+    const a = await makeNode();
+    const b = await makeNode();
+    link(x, a);
+    await vi.waitFor(() => expect(a.dht.node.table.size).toBe(1), WAIT);
+    expect(a.dht.ready).toBe(false);
+    link(a, b);
+    await vi.waitFor(() => expect(a.dht.ready).toBe(true), WAIT);
+  }, 30_000);
+
   it('forgets the ways through a neighbour that left', async () => {
     const nodes = [];
     for (let i = 0; i < 3; i++) nodes.push(await makeNode());

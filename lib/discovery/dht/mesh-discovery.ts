@@ -126,8 +126,18 @@ export class MeshDiscovery {
     this.node.stop();
   }
 
-  /** Whether the DHT can be asked anything: it has contacts to ask. */
+  /**
+   * Whether the DHT can find peers to connect to: it knows another browser. An instance alone (every
+   * browser's first DHT neighbour when its server takes part) can answer lookups but is not a peer
+   * to dial, so until a browser is known the mesh keeps asking signaling.
+   */
   get ready(): boolean {
+    for (const c of this.node.table.contacts()) if (c.record.role === 'browser') return true;
+    return false;
+  }
+
+  /** Whether the DHT has anyone to ask at all. */
+  private get hasContacts(): boolean {
     return this.node.table.size > 0;
   }
 
@@ -147,7 +157,7 @@ export class MeshDiscovery {
         out.set(peer, { peerId: peer, nodeId: c.record.id, source: 'table' });
       }
     }
-    if (this.ready && out.size < wanted) {
+    if (this.hasContacts && out.size < wanted) {
       const found = await this.node.findAnnouncements(topicKey('network', this.options.network));
       for (const a of found.records ?? []) {
         if (a.peerId !== self && a.role === 'browser' && !exclude.has(a.peerId) && !out.has(a.peerId)) {
@@ -164,7 +174,7 @@ export class MeshDiscovery {
    * claim (anyone may announce any URL under their own key): check it before trusting it.
    */
   async instances(): Promise<FoundInstance[]> {
-    if (!this.ready) return [];
+    if (!this.hasContacts) return [];
     const found = await this.node.findAnnouncements(this.instanceTopic, { complete: true });
     // We may be one of the nodes that hold the topic: what others stored with us counts too.
     const held = this.node.store.get(idToHex(this.instanceTopic), this.options.scheduler.now(), Number.MAX_SAFE_INTEGER);

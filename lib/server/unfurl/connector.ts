@@ -63,7 +63,8 @@ export function createNodeConnector(options: NodeConnectorOptions = {}): Connect
 
 export const nodeConnector: Connector = createNodeConnector();
 
-function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
+/** A `lookup` that answers every question with the one address already checked. */
+export function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
   return (_hostname, options, callback) => {
     // Happy-eyeballs connections ask for every address at once; plain ones for a single one.
     if (options.all === true) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);

@@ -5,5 +5,5 @@ export { extractMetadata, type ExtractOptions, type PageMetadata } from './metad
 export { reencodePreviewImage, MAX_INPUT_PIXELS, type PreviewImage, type ReencodeOptions } from './image';
 export { checkAddress, describeRefusedAddress, isAllowedAddress, type AddressCategory, type AddressPolicyOptions, type AddressVerdict } from './address-policy';
 export { FetchRefused, ImageRefused, type FetchRefusedCode, type ImageRefusedCode } from './errors';
-export { systemResolver, type Resolver, type ResolvedAddress } from './resolve';
-export { createNodeConnector, nodeConnector, type ConnectResponse, type ConnectTarget, type Connector, type NodeConnectorOptions } from './connector';
+export { resolveChecked, systemResolver, type CheckedAddress, type Resolver, type ResolvedAddress } from './resolve';
+export { createNodeConnector, nodeConnector, pinnedLookup, type ConnectResponse, type ConnectTarget, type Connector, type NodeConnectorOptions } from './connector';
