@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server } from 'socket.io';
-import { io as connectTo } from 'socket.io-client';
+import { io as connectTo, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomHex } from '../core/bytes';
 import type { PeerId } from '../core/ids';
@@ -75,7 +75,7 @@ async function startBrowser(instanceUrl: string) {
   await replica.open();
   const engine = new SyncEngine({ replica, peerId, network: NETWORK, overlay: dht.transport });
   await dht.start();
-  const socket = connectTo(instanceUrl, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = connectTo(instanceUrl, { transports: ['websocket'], forceNew: true, reconnection: false });
   socket.on('connect', () => {
     const channel = new SocketIoChannel(socket);
     socket.emit('join', { network: NETWORK, peerId, role: 'browser' }, (ack) => {
