@@ -4,12 +4,13 @@
 // other four stay connected while some of them fall below two neighbours. Those four must open new
 // WebRTC connections whose offer and answer travel hop by hop through the DHT (connections that did
 // not exist before, shown as found through the DHT), and an entry posted anywhere must reach all four.
+// It runs twice: with a signaling-only server, and with a server replica, whose instance is a DHT
+// neighbour of every browser until it stops (so the ways through it vanish with it).
+import type { TestInfo } from '@playwright/test';
 import { expect, test, type Peer } from './fixtures';
 import { CONNECT_TIMEOUT, SYNC_TIMEOUT, expectArticle, publish } from './helpers';
 import { makeEntry, signalingStatus } from './support/app';
 import { openDiagnostics, readDiagnostics, readPeerId } from './diagnostics';
-
-test.use({ serverEnv: { REPLICA: 'off' } });
 
 const BROWSERS = 6;
 const TARGET = 2;
@@ -60,7 +61,18 @@ function degree(id: string, links: ReadonlySet<string>): number {
 
 const dhtContacts = async (m: Member) => Number((/^(\d+) contacts/.exec((await m.peer.page.getByLabel('DHT status', { exact: true }).textContent()) ?? '') ?? [])[1] ?? 0);
 
-test('with the signaling server gone, the remaining browsers refill their neighbours through the DHT', async ({ openPeer, server }, testInfo) => {
+for (const replica of ['off', 'on'] as const) {
+  test.describe(`server replica ${replica}`, () => {
+    test.use({ serverEnv: { REPLICA: replica } });
+    test('with the signaling server gone, the remaining browsers refill their neighbours through the DHT', async ({ openPeer, server }, testInfo) => {
+      await heal(replica, openPeer, server, testInfo);
+    });
+  });
+}
+
+type Fixtures = Parameters<Parameters<typeof test>[2]>[0];
+
+async function heal(replica: 'on' | 'off', openPeer: Fixtures['openPeer'], server: Fixtures['server'], testInfo: TestInfo): Promise<void> {
   test.setTimeout(240_000);
   const members: Member[] = [];
   for (let i = 0; i < BROWSERS; i++) {
@@ -131,7 +143,7 @@ test('with the signaling server gone, the remaining browsers refill their neighb
   } finally {
     for (const m of rest) {
       const dht = await m.peer.page.getByLabel('DHT status', { exact: true }).textContent();
-      console.log(`[dht-heal] ${m.peer.name} ${short(m.id)}: neighbours ${JSON.stringify([...(await neighbours(m))])}; DHT: ${dht}`);
+      console.log(`[dht-heal] replica ${replica}: ${m.peer.name} ${short(m.id)}: neighbours ${JSON.stringify([...(await neighbours(m))])}; DHT: ${dht}`);
     }
   }
   const healedMs = Date.now() - left;
@@ -163,5 +175,5 @@ test('with the signaling server gone, the remaining browsers refill their neighb
 
   const summary = `the leavers' neighbours noticed in ${noticedMs} ms; every remaining browser had ${TARGET} neighbours again ${healedMs} ms after they left; links before: ${before.size}, new through the DHT: ${[...added].join(', ')}`;
   testInfo.annotations.push({ type: 'dht-heal', description: summary });
-  console.log(`[dht-heal] ${summary}`);
-});
+  console.log(`[dht-heal] replica ${replica}: ${summary}`);
+}
