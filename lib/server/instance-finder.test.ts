@@ -30,6 +30,7 @@ function found(url: string, n = 1): FoundInstance {
 
 function finder(announced: FoundInstance[], extra: Partial<InstanceFinderOptions> = {}) {
   const dials: Array<{ url: string; address: string }> = [];
+  const closed: string[] = [];
   const connected = new Set<PeerId>();
   let now = 1_000;
   const f = new InstanceFinder({
@@ -37,13 +38,16 @@ function finder(announced: FoundInstance[], extra: Partial<InstanceFinderOptions
     configured: [],
     mode: 'connect',
     connected: (p) => connected.has(p),
-    dial: (url, a) => dials.push({ url: url.href, address: a.address }),
+    dial: (url, a) => {
+      dials.push({ url: url.href, address: a.address });
+      return { close: () => closed.push(url.href) };
+    },
     resolver,
     logger: silentLogger,
     now: () => now,
     ...extra,
   });
-  return { f, dials, connected, tick: (ms: number) => (now += ms) };
+  return { f, dials, closed, connected, tick: (ms: number) => (now += ms) };
 }
 
 describe('instances found through the DHT', () => {
@@ -115,6 +119,31 @@ describe('instances found through the DHT', () => {
     await listing.f.round();
     expect(listing.dials).toEqual([]);
     expect(listing.f.list().every((s) => s.state === 'listed')).toBe(true);
+  });
+
+  it('hangs up on a dialled URL that never becomes the announced peer, and frees its slot', async () => {
+    const { f, dials, closed, connected, tick } = finder([found('https://a.example/', 1), found('https://b.example/', 2)], {
+      maxDialled: 1,
+      connectTimeoutMs: 60_000,
+      resolver: async () => [{ address: PUBLIC }],
+    });
+    await f.round();
+    expect(dials.map((d) => d.url)).toEqual(['https://a.example/']);
+    tick(59_000);
+    await f.round();
+    expect(closed).toEqual([]);
+    tick(2_000);
+    await f.round();
+    expect(closed).toEqual(['https://a.example/']);
+    expect(f.list().find((s) => s.url === 'https://a.example/')).toMatchObject({ state: 'refused', detail: 'did not answer as the instance that announced it' });
+    await f.round();
+    expect(dials.map((d) => d.url)).toEqual(['https://a.example/', 'https://b.example/']);
+    // One that connects in time keeps its connection, however long it lasts.
+    connected.add(found('', 2).peerId);
+    tick(10 * 60_000);
+    await f.round();
+    expect(closed).toEqual(['https://a.example/']);
+    expect(f.list().find((s) => s.url === 'https://b.example/')!.state).toBe('connected');
   });
 
   it('looks a refused name up again only after a while', async () => {

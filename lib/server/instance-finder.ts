@@ -40,8 +40,8 @@ export interface InstanceFinderOptions {
   mode: InstanceDiscoveryMode;
   /** Whether a sync session with this peer is up, whichever side opened it. */
   connected(peerId: PeerId): boolean;
-  /** Opens a replicating connection to exactly `address` (it reconnects on its own). */
-  dial(url: URL, address: CheckedAddress): void;
+  /** Opens a replicating connection to exactly `address` (it reconnects on its own until closed). */
+  dial(url: URL, address: CheckedAddress): { close(): void };
   resolver?: Resolver;
   /** Test-only: instances on 127.0.0.0/8 and ::1 may be dialled. */
   allowLoopback?: boolean;
@@ -49,6 +49,12 @@ export interface InstanceFinderOptions {
   maxDialled?: number;
   /** How long a refused address is not looked up again. */
   refusalMs?: number;
+  /**
+   * How long a dialled instance has to become a sync peer with the announced peer ID. Past it the
+   * connection is dropped and the URL refused for a while, so announcements of URLs that never
+   * answer (or answer as somebody else) cannot hold the dial slots.
+   */
+  connectTimeoutMs?: number;
   logger: Logger;
   now(): number;
 }
@@ -57,7 +63,7 @@ const RESOLVE_TIMEOUT_MS = 5_000;
 
 export class InstanceFinder {
   private readonly known = new Map<string, InstanceStatus>();
-  private readonly dialled = new Set<string>();
+  private readonly dialled = new Map<string, { since: number; close(): void }>();
   private readonly refusedUntil = new Map<string, number>();
   private readonly configured: ReadonlySet<string>;
   private running: Promise<void> | undefined;
@@ -100,6 +106,26 @@ export class InstanceFinder {
       if (this.options.connected(s.peerId)) s.state = 'connected';
       else if (s.state === 'connected') s.state = this.dialled.has(s.url) ? 'connecting' : 'listed';
     }
+    this.dropSilent(now);
+  }
+
+  /** Dialled instances that never became the peer they announced: hang up, and refuse for a while. */
+  private dropSilent(now: number): void {
+    const limit = this.options.connectTimeoutMs ?? 60_000;
+    for (const [url, dial] of this.dialled) {
+      const status = this.known.get(url);
+      if (status === undefined || this.options.connected(status.peerId)) {
+        dial.since = now;
+        continue;
+      }
+      if (now - dial.since < limit) continue;
+      dial.close();
+      this.dialled.delete(url);
+      status.state = 'refused';
+      status.detail = 'did not answer as the instance that announced it';
+      this.refusedUntil.set(url, now + (this.options.refusalMs ?? 10 * 60_000) * 6);
+      this.options.logger.info('gave up on a found instance', { url });
+    }
   }
 
   private async decide(status: InstanceStatus, before: InstanceStatus | undefined): Promise<void> {
@@ -140,10 +166,10 @@ export class InstanceFinder {
       options.logger.info('not connecting to a found instance', { url: status.url, why: status.detail });
       return;
     }
-    this.dialled.add(status.url);
     status.state = 'connecting';
     options.logger.info('connecting to an instance found through the DHT', { url: status.url, address: addresses[0]!.address });
-    options.dial(url, addresses[0]!);
+    const handle = options.dial(url, addresses[0]!);
+    this.dialled.set(status.url, { since: options.now(), close: () => handle.close() });
   }
 }
 

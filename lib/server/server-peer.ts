@@ -188,7 +188,7 @@ export class ServerPeer {
    * Replicates with another instance, reconnecting on its own. `agent` pins the connection to a
    * checked address (instances found through the DHT); configured ones resolve as usual.
    */
-  private connectToInstance(url: string, agent?: http.Agent): void {
+  private connectToInstance(url: string, agent?: http.Agent): { close(): void } {
     const target = new URL(url);
     // The hub listens at <base>/socket.io; a path in the URL is not a Socket.IO namespace.
     const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = connectTo(target.origin, {
@@ -219,6 +219,12 @@ export class ServerPeer {
       });
     });
     socket.on('connect_error', (err) => this.log.debug('instance unreachable', { url, err: err.message }));
+    return {
+      close: () => {
+        socket.close();
+        this.outbound.splice(this.outbound.indexOf(socket), 1);
+      },
+    };
   }
 
   /**
