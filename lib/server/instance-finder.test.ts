@@ -146,6 +146,23 @@ describe('instances found through the DHT', () => {
     expect(f.list().find((s) => s.url === 'https://b.example/')!.state).toBe('connected');
   });
 
+  it('remembers a bounded number of instances, and forgets those no longer announced', async () => {
+    const announced: FoundInstance[] = [];
+    const { f, tick } = finder(announced, { mode: 'list' });
+    for (let round = 0; round < 6; round++) {
+      announced.splice(0, announced.length, ...Array.from({ length: 60 }, (_, i) => found(`https://r${round}-${i}.example/`, (round * 60 + i) % 250)));
+      await f.round();
+      tick(1_000);
+    }
+    expect(f.list()).toHaveLength(256);
+    // The newest stay: everything of the last round is there.
+    expect(f.list().filter((s) => s.url.startsWith('https://r5-'))).toHaveLength(60);
+    announced.splice(0, announced.length, found('https://still.example/', 1));
+    tick(2 * 3600_000 + 1);
+    await f.round();
+    expect(f.list().map((s) => s.url)).toEqual(['https://still.example/']);
+  });
+
   it('looks a refused name up again only after a while', async () => {
     let lookups = 0;
     const { f, tick } = finder([found('https://intranet.example/', 1)], {

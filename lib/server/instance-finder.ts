@@ -60,6 +60,10 @@ export interface InstanceFinderOptions {
 }
 
 const RESOLVE_TIMEOUT_MS = 5_000;
+/** Instances remembered at most (keys are free: announcements of made-up URLs must not grow this). */
+const MAX_KNOWN = 256;
+/** An instance not seen in announcements for this long is forgotten (announcements last ≤ 2 h). */
+const FORGET_MS = 2 * 3600_000;
 
 export class InstanceFinder {
   private readonly known = new Map<string, InstanceStatus>();
@@ -107,6 +111,16 @@ export class InstanceFinder {
       else if (s.state === 'connected') s.state = this.dialled.has(s.url) ? 'connecting' : 'listed';
     }
     this.dropSilent(now);
+    this.forget(now);
+  }
+
+  /** Forgets instances not announced lately, then the least recently seen past the bound; never one dialled. */
+  private forget(now: number): void {
+    for (const [url, s] of this.known) if (now - s.lastSeen > FORGET_MS && !this.dialled.has(url)) this.known.delete(url);
+    if (this.known.size <= MAX_KNOWN) return;
+    const oldest = [...this.known.values()].filter((s) => !this.dialled.has(s.url)).sort((a, b) => a.lastSeen - b.lastSeen);
+    for (const s of oldest.slice(0, this.known.size - MAX_KNOWN)) this.known.delete(s.url);
+    for (const url of this.refusedUntil.keys()) if (!this.known.has(url)) this.refusedUntil.delete(url);
   }
 
   /** Dialled instances that never became the peer they announced: hang up, and refuse for a while. */
