@@ -34,6 +34,7 @@ async function main(): Promise<void> {
           instanceDiscovery: config.INSTANCE_DISCOVERY,
           instanceSearchMs: config.INSTANCE_SEARCH_SECONDS * 1000,
           instancesAllowLoopback: config.INSTANCE_ALLOW_LOOPBACK === '1',
+          maxDhtBrowsers: config.DHT_BROWSER_LINKS,
         })
       : undefined;
 

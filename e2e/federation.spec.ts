@@ -1,7 +1,8 @@
 // Federation: two instances replicate with each other (PEERS), each with its own browser. The
-// browsers can never meet over WebRTC (each instance is its own signaling server), so everything one
-// posts reaches the other only through instance 1 → instance 2. Forged changes sent straight to an
-// instance over the sync protocol are rejected there and never reach the other one.
+// browsers never meet over WebRTC (each instance is its own signaling server, and here the instances
+// keep out of their browsers' DHT, through which they could otherwise find each other), so everything
+// one posts reaches the other only through instance 1 → instance 2. Forged changes sent straight to
+// an instance over the sync protocol are rejected there and never reach the other one.
 //
 // The full Automerge entry initialises the WebAssembly module the slim entry in lib/crdt shares: keep
 // this import first.
@@ -194,8 +195,10 @@ test('two instances replicate posts, edits and deletes; forged changes are rejec
     let port2 = await findFreePort();
     while (port2 === port1) port2 = await findFreePort();
     const started = await Promise.allSettled([
-      startServer({ port: port1, env: { PEERS: `http://127.0.0.1:${port2}` } }),
-      startServer({ port: port2, env: { PEERS: `http://127.0.0.1:${port1}` } }),
+      // DHT_BROWSER_LINKS=0: the browsers must not find each other through the instances' DHT (that is
+      // instances-dht.spec), so what one posts can reach the other only through the instances.
+      startServer({ port: port1, env: { PEERS: `http://127.0.0.1:${port2}`, DHT_BROWSER_LINKS: '0' } }),
+      startServer({ port: port2, env: { PEERS: `http://127.0.0.1:${port1}`, DHT_BROWSER_LINKS: '0' } }),
     ]);
     for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
     for (const r of started) if (r.status === 'rejected') throw r.reason;

@@ -23,6 +23,8 @@ const schema = z.object({
    */
   INSTANCE_DISCOVERY: z.enum(['connect', 'list', 'off']).default('connect'),
   INSTANCE_SEARCH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Browsers this instance is a DHT neighbour of at once; 0 keeps it out of its browsers' DHT. */
+  DHT_BROWSER_LINKS: z.coerce.number().int().min(0).max(1000).default(32),
   /** Test-only, like UNFURL_ALLOW_LOOPBACK: found instances on loopback addresses may be dialled. */
   INSTANCE_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });
