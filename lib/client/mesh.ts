@@ -76,7 +76,16 @@ export class MeshManager {
       signaling.on('peers', (ids) => this.offered(ids)),
       signaling.on('signal', (from, signal) => this.signalled(from, signal, 'signaling')),
     );
-    if (discovery !== undefined) this.unsubscribe.push(discovery.onSignal((s) => this.signalledThroughDht(s)));
+    if (discovery !== undefined) {
+      this.unsubscribe.push(
+        discovery.onSignal((s) => this.signalledThroughDht(s)),
+        // A join can bring the first peers the DHT knows (say, browsers of another instance): look
+        // now rather than at the next periodic refill.
+        discovery.onJoined(() => {
+          if (this.wanted > 0) this.refill();
+        }),
+      );
+    }
     this.refillTimer = setInterval(() => this.refill(), this.options.refillEveryMs ?? 10_000);
   }
 

@@ -80,6 +80,7 @@ export class MeshDiscovery {
   private stopped = false;
   private signalsSent = 0;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly joinedListeners = new Set<() => void>();
 
   constructor(private readonly options: MeshDiscoveryOptions) {
     const cache = options.cache ?? new VerifiedCache(10_000);
@@ -199,6 +200,12 @@ export class MeshDiscovery {
     this.log.debug('signal sent through the DHT', { to: to.slice(0, 8), kind, how });
   }
 
+  /** After each join through new neighbours: the routing table may hold peers it did not before. */
+  onJoined(listener: () => void): () => void {
+    this.joinedListeners.add(listener);
+    return () => this.joinedListeners.delete(listener);
+  }
+
   onSignal(listener: (signal: IncomingSignal) => void): () => void {
     return this.node.onSignal((env) => listener({ fromPeer: env.fromPeer, from: env.from, kind: env.signal, payload: env.payload }));
   }
@@ -235,6 +242,7 @@ export class MeshDiscovery {
       this.joining = false;
       this.log.debug('joined through neighbours', { seeds: seeds.length, closest: self.closest.length, contacts: this.node.table.size });
       this.scheduleAnnounce();
+      for (const l of this.joinedListeners) l();
       if (this.seeds.length > 0) this.join();
     });
   }
