@@ -15,7 +15,7 @@ export const PROTOCOL_VERSION = 2;
 /** A peer whose hello lists this accepts `changes` compressed with DEFLATE (see encodeMessage). */
 export const DEFLATE_CAPABILITY = 'deflate-1';
 /** A peer whose hello lists this takes part in the DHT over the mesh (`dht` messages). */
-export const OVERLAY_CAPABILITY = 'dht-1';
+export const OVERLAY_CAPABILITY = 'dht-2';
 /** A `dht` message's payload: a DHT message (at most 20 KiB) and its route through the mesh. */
 export const OVERLAY_FRAME_BYTES = 24 * 1024;
 

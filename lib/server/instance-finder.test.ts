@@ -23,31 +23,56 @@ const resolver: Resolver = async (host) => {
   return found.map((address) => ({ address }));
 };
 
-function found(url: string, n = 1): FoundInstance {
-  const hex = n.toString(16).padStart(2, '0');
-  return { url, peerId: hex.repeat(16) as PeerId, nodeId: hex.repeat(32) as NodeId, expiresAt: 0 };
+const peerOf = (n: number) => n.toString(16).padStart(2, '0').repeat(16) as PeerId;
+const nodeOf = (n: number) => n.toString(16).padStart(2, '0').repeat(32) as NodeId;
+
+/** `url` as announced by node n (and any more claimants). */
+function found(url: string, n = 1, ...others: number[]): FoundInstance {
+  return { url, claims: [n, ...others].map((k) => ({ peerId: peerOf(k), nodeId: nodeOf(k), expiresAt: 0 })) };
 }
 
+/**
+ * A finder over a fake world: `sessions` are the ready sync peers, `keys` which node key each proved;
+ * a dial records itself and reaches the peer `reach` maps its URL to, once `answer` says so.
+ */
 function finder(announced: FoundInstance[], extra: Partial<InstanceFinderOptions> = {}) {
   const dials: Array<{ url: string; address: string }> = [];
   const closed: string[] = [];
-  const connected = new Set<PeerId>();
+  const sessions: PeerId[] = [];
+  const keys = new Map<PeerId, NodeId>();
+  const reach = new Map<string, PeerId>();
   let now = 1_000;
+  /** A peer connects (to us or over a dial) proving node n's key. */
+  const connect = (n: number) => {
+    sessions.push(peerOf(n));
+    keys.set(peerOf(n), nodeOf(n));
+  };
   const f = new InstanceFinder({
     find: async () => announced,
+    proves: (peer, claims) => claims.some((c) => keys.get(peer) === c.nodeId),
+    peers: () => sessions,
     configured: [],
     mode: 'connect',
-    connected: (p) => connected.has(p),
     dial: (url, a) => {
       dials.push({ url: url.href, address: a.address });
-      return { close: () => closed.push(url.href) };
+      return {
+        peer: () => {
+          const p = reach.get(url.href);
+          return p !== undefined && sessions.includes(p) ? p : undefined;
+        },
+        close: () => {
+          closed.push(url.href);
+          const p = reach.get(url.href);
+          if (p !== undefined) sessions.splice(sessions.indexOf(p), 1);
+        },
+      };
     },
     resolver,
     logger: silentLogger,
     now: () => now,
     ...extra,
   });
-  return { f, dials, closed, connected, tick: (ms: number) => (now += ms) };
+  return { f, dials, closed, sessions, keys, reach, connect, tick: (ms: number) => (now += ms) };
 }
 
 describe('instances found through the DHT', () => {
@@ -82,15 +107,40 @@ describe('instances found through the DHT', () => {
     });
   });
 
-  it('dials each instance once, and shows it connected once a session with its peer is up', async () => {
-    const { f, dials, connected } = finder([found('https://a.example/', 1)]);
+  it('dials each host once, and shows an instance connected once a peer proves its key', async () => {
+    const { f, dials, connect } = finder([found('https://a.example/', 1), found('https://a.example/other/', 2)]);
     await f.round();
     await f.round();
+    expect(dials.map((d) => d.url)).toEqual(['https://a.example/']);
+    expect(f.list().find((s) => s.url === 'https://a.example/other/')).toMatchObject({ state: 'listed', detail: 'another URL on the same host is dialled' });
+    connect(1);
+    await f.round();
+    expect(f.list().find((s) => s.url === 'https://a.example/')!.state).toBe('connected');
     expect(dials).toHaveLength(1);
-    connected.add(found('', 1).peerId);
-    await f.round();
-    expect(f.list()[0]!.state).toBe('connected');
-    expect(dials).toHaveLength(1);
+  });
+
+  it('is not fooled by a claim naming another peer, nor blocked by a false claim on a real URL', async () => {
+    // Node 9 announces a.example with node 1's peer ID; node 1 (connected to us already) never did.
+    const lie: FoundInstance = { url: 'https://a.example/', claims: [{ peerId: peerOf(1), nodeId: nodeOf(9), expiresAt: 0 }] };
+    const world = finder([lie], { connectTimeoutMs: 60_000, resolver: async () => [{ address: PUBLIC }] });
+    world.connect(1);
+    await world.f.round();
+    expect(world.f.list()[0]!.state).toBe('connecting');
+    world.tick(61_000);
+    await world.f.round();
+    expect(world.closed).toEqual(['https://a.example/']);
+    expect(world.f.list()[0]).toMatchObject({ state: 'refused', detail: 'did not answer as the instance that announced it' });
+
+    // b.example is claimed by the real instance (node 2) and by an impostor (node 8): the dial
+    // reaches node 2, which proves one of the claims, and stays.
+    const real = finder([found('https://b.example/', 8, 2)], { connectTimeoutMs: 60_000, resolver: async () => [{ address: PUBLIC }] });
+    real.reach.set('https://b.example/', peerOf(2));
+    await real.f.round();
+    real.connect(2);
+    real.tick(10 * 60_000);
+    await real.f.round();
+    expect(real.closed).toEqual([]);
+    expect(real.f.list()[0]!.state).toBe('connected');
   });
 
   it('leaves the first dial to the instance whose URL sorts first, then dials if it did not', async () => {
@@ -122,7 +172,7 @@ describe('instances found through the DHT', () => {
   });
 
   it('hangs up on a dialled URL that never becomes the announced peer, and frees its slot', async () => {
-    const { f, dials, closed, connected, tick } = finder([found('https://a.example/', 1), found('https://b.example/', 2)], {
+    const { f, dials, closed, connect, reach, tick } = finder([found('https://a.example/', 1), found('https://b.example/', 2)], {
       maxDialled: 1,
       connectTimeoutMs: 60_000,
       resolver: async () => [{ address: PUBLIC }],
@@ -139,7 +189,8 @@ describe('instances found through the DHT', () => {
     await f.round();
     expect(dials.map((d) => d.url)).toEqual(['https://a.example/', 'https://b.example/']);
     // One that connects in time keeps its connection, however long it lasts.
-    connected.add(found('', 2).peerId);
+    reach.set('https://b.example/', peerOf(2));
+    connect(2);
     tick(10 * 60_000);
     await f.round();
     expect(closed).toEqual(['https://a.example/']);
@@ -150,7 +201,7 @@ describe('instances found through the DHT', () => {
     const announced: FoundInstance[] = [];
     const { f, tick } = finder(announced, { mode: 'list' });
     for (let round = 0; round < 6; round++) {
-      announced.splice(0, announced.length, ...Array.from({ length: 60 }, (_, i) => found(`https://r${round}-${i}.example/`, (round * 60 + i) % 250)));
+      announced.splice(0, announced.length, ...Array.from({ length: 60 }, (_, i) => found(`https://r${round}-${i}.example/`, ((round * 60 + i) % 250) + 1)));
       await f.round();
       tick(1_000);
     }
@@ -161,6 +212,36 @@ describe('instances found through the DHT', () => {
     tick(2 * 3600_000 + 1);
     await f.round();
     expect(f.list().map((s) => s.url)).toEqual(['https://still.example/']);
+  });
+
+  it('closes its own dial when the instance dialled us too and its URL sorts first', async () => {
+    const { f, closed, sessions, reach, connect, tick } = finder([found('https://a.example/', 1)], { ownUrl: 'https://z.example/', resolver: async () => [{ address: PUBLIC }] });
+    await f.round(); // waiting: a.example dials first
+    await f.round(); // it did not (yet): we dial
+    reach.set('https://a.example/', peerOf(1));
+    connect(1); // our dial's session
+    connect(1); // and the one a.example opened meanwhile
+    tick(1_000);
+    await f.round();
+    expect(closed).toEqual(['https://a.example/']);
+    expect(sessions).toEqual([peerOf(1)]);
+    expect(f.list()[0]!.state).toBe('connected');
+  });
+
+  it('dials nothing more once stopped, even from a round under way', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const { f, dials } = finder([found('https://a.example/', 1)], {
+      resolver: async () => {
+        await gate;
+        return [{ address: PUBLIC }];
+      },
+    });
+    const round = f.round();
+    f.stop();
+    release();
+    await round;
+    expect(dials).toEqual([]);
   });
 
   it('looks a refused name up again only after a while', async () => {

@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger';
 import type { ClientToServerEvents, PeerRole, ServerToClientEvents } from '../net/signaling-events';
 import { Replica } from '../protocol/replica';
 import { SyncEngine } from '../protocol/sync-engine';
+import type { SyncSession } from '../protocol/session';
 import { parseImageRef } from '../core/preview-image';
 import { SqlBlobStore } from '../storage/sql-blob-store';
 import { SqlReplicaStore } from '../storage/sql-store';
@@ -22,7 +23,7 @@ import { isAnnouncedUrl } from '../discovery/dht/records';
 import { realScheduler } from '../discovery/dht/transport';
 import type { PeerChannel } from '../net/peer-channel';
 import { loadOrCreateDhtKey } from './dht-key';
-import { InstanceFinder, type InstanceDiscoveryMode, type InstanceStatus } from './instance-finder';
+import { InstanceFinder, type InstanceDial, type InstanceDiscoveryMode, type InstanceStatus } from './instance-finder';
 import { OverlayGate } from './overlay-gate';
 import type { HubSocket } from './signaling-hub';
 import { pinnedLookup } from './unfurl/connector';
@@ -56,6 +57,9 @@ export interface DhtHealth extends MeshDiscoveryStatus {
   browserLinks: number;
   instances: InstanceStatus[];
 }
+
+/** Largest WebSocket message accepted from an instance we dial (its chunks are 16 KiB). */
+const INSTANCE_MAX_PAYLOAD = 64 * 1024;
 
 /** Sync bytes a browser or instance may send per second (burst: 16×), beyond which its channel closes. */
 const SYNC_BYTES_PER_SECOND = 2 * 1024 * 1024;
@@ -113,7 +117,8 @@ export class ServerPeer {
       ownUrl: url,
       configured: options.peers,
       mode: options.instanceDiscovery ?? 'connect',
-      connected: (peer) => this.engine.readyPeers().some((s) => s.remotePeerId === peer),
+      proves: (peer, claims) => this.discovery.proves(peer, claims),
+      peers: () => this.engine.readyPeers().flatMap((s) => (s.remotePeerId === undefined ? [] : [s.remotePeerId])),
       dial: (target, address) => this.connectToInstance(target.href, pinnedAgent(target, address)),
       resolver: options.instanceResolver,
       allowLoopback: options.instancesAllowLoopback,
@@ -185,44 +190,62 @@ export class ServerPeer {
   }
 
   /**
-   * Replicates with another instance, reconnecting on its own. `agent` pins the connection to a
-   * checked address (instances found through the DHT); configured ones resolve as usual.
+   * Replicates with another instance, reconnecting on its own until closed. `agent` pins the
+   * connection to a checked address (instances found through the DHT); configured ones resolve as
+   * usual. The handle tells which peer the connection's own session reached, if any.
    */
-  private connectToInstance(url: string, agent?: http.Agent): { close(): void } {
+  private connectToInstance(url: string, agent?: http.Agent): InstanceDial {
     const target = new URL(url);
     // The hub listens at <base>/socket.io; a path in the URL is not a Socket.IO namespace.
     const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = connectTo(target.origin, {
       path: `${target.pathname.replace(/\/+$/, '')}/socket.io`,
       transports: ['websocket'],
       reconnectionDelayMax: 10_000,
-      // engine.io-client hands `agent` to ws in Node; its type only knows the browser's meaning.
+      // A manager of its own, not one cached per URL for the life of the process.
+      forceNew: true,
+      // ws accepts 100 MiB messages by default, measured after inflating: an address from the network
+      // could answer with a small compressed bomb. Our own messages are at most 16 KiB chunks.
+      maxPayload: INSTANCE_MAX_PAYLOAD,
+      perMessageDeflate: false,
+      // engine.io-client hands these to ws in Node; its types only know the browser's meanings.
       ...(agent === undefined ? {} : { agent: agent as unknown as string }),
-    });
+    } as unknown as Parameters<typeof connectTo>[1]);
     this.outbound.push(socket);
+    let closed = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let session: SyncSession | undefined;
     socket.on('connect', () => {
       // Listen before joining: the other instance speaks first, before it acknowledges the join.
       const channel = new SocketIoChannel(socket, { bytesPerSecond: SYNC_BYTES_PER_SECOND, burstBytes: SYNC_BYTES_PER_SECOND * 16 });
       this.outboundChannels.add(channel);
       socket.emit('join', { network: this.options.network, peerId: this.peerId, role: 'instance' }, (res) => {
+        if (closed) return channel.close('closed');
         if (res?.ok !== true || res.replica !== true) {
           this.log.warn('instance refused to replicate', { url, error: res?.error });
           channel.close('no replica there');
           // It may still hold our previous connection ("peer id in use"): try again later.
-          setTimeout(() => {
+          retry = setTimeout(() => {
+            if (closed) return;
             socket.disconnect();
             socket.connect();
           }, 5_000 + Math.floor(Math.random() * 5_000));
           return;
         }
-        this.engine.addChannel(channel);
+        session = this.engine.addChannel(channel);
         this.log.info('replicating with instance', { url });
       });
     });
     socket.on('connect_error', (err) => this.log.debug('instance unreachable', { url, err: err.message }));
     return {
+      peer: () => (session?.state === 'ready' ? session.remotePeerId : undefined),
       close: () => {
+        if (closed) return;
+        closed = true;
+        clearTimeout(retry);
         socket.close();
-        this.outbound.splice(this.outbound.indexOf(socket), 1);
+        session?.close('hung up');
+        const i = this.outbound.indexOf(socket);
+        if (i >= 0) this.outbound.splice(i, 1);
       },
     };
   }
@@ -249,6 +272,7 @@ export class ServerPeer {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.blobTimer !== undefined) clearInterval(this.blobTimer);
     if (this.searchTimer !== undefined) clearInterval(this.searchTimer);
+    this.instances.stop();
     for (const s of this.outbound) s.close();
     this.engine.close();
     this.discovery.stop();

@@ -404,12 +404,14 @@ export async function runDhtSim(options: DhtSimOptions): Promise<DhtSimReport> {
   const topicCount = options.topics ?? 8;
   const topics = Array.from({ length: topicCount }, (_, i) => topicKey(i === 0 ? 'network' : 'instance', i === 0 ? 'lodestone' : `instance-${i}`));
   const announcers = new Map<number, Uint8Array>();
-  for (const [i, topic] of topics.entries()) {
+  for (const topic of topics) {
     for (let j = 0; j < 3; j++) {
       const honest = readyPeers(true);
       const p = honest[rng.int(honest.length)]!;
       announcers.set(p.index, topic);
-      clock.setTimeout(() => p.node.announceWith(topic, i === 0 ? 'browser' : 'instance', () => {}), rng.int(5_000));
+      // Every simulated peer is a browser node (an instance's announcement must carry a URL): the
+      // topics only give lookups several keys to find records under.
+      clock.setTimeout(() => p.node.announceWith(topic, 'browser', () => {}), rng.int(5_000));
     }
   }
 

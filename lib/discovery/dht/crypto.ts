@@ -7,7 +7,7 @@ import { bytesEqual, concatBytes, fromHex, toHex } from '../../core/bytes';
 import type { AuthorKey } from '../../core/ids';
 import { verifySignature, type Signer } from '../../crdt/envelope';
 
-const DOMAIN = new TextEncoder().encode('lodestone-dht/1\n');
+const DOMAIN = new TextEncoder().encode('lodestone-dht/2\n');
 export const SIG_BYTES = 64;
 export const KEY_BYTES = 32;
 

@@ -124,8 +124,20 @@ describe('the DHT over a line of five sync sessions', () => {
       expect(found.map((f) => f.url)).toEqual(['https://y.example/links/']);
       return found[0]!;
     }, WAIT);
-    expect(seen).toMatchObject({ peerId: y.peerId, nodeId: y.dht.id });
-    await vi.waitFor(async () => expect((await y.dht.instances()).map((f) => f.url)).toEqual(['https://x.example/']), WAIT);
+    expect(seen.claims).toMatchObject([{ peerId: y.peerId, nodeId: y.dht.id }]);
+    // Only Y's own session proves Y's key.
+    expect(b.dht.proves(y.peerId, seen.claims)).toBe(true);
+    expect(b.dht.proves(a.peerId, seen.claims)).toBe(false);
+    expect(b.dht.proves(y.peerId, [{ peerId: y.peerId, nodeId: x.dht.id, expiresAt: 0 }])).toBe(false);
+
+    // An impostor announcing Y's URL under its own key adds a claim; it does not hide Y's.
+    const impostor = await makeNode({ role: 'instance', url: 'https://y.example/links/' });
+    link(impostor, a);
+    await vi.waitFor(async () => {
+      const [only] = await x.dht.instances();
+      expect(new Set(only!.claims.map((c) => c.nodeId))).toEqual(new Set([y.dht.id, impostor.dht.id]));
+    }, WAIT);
+    await vi.waitFor(async () => expect((await y.dht.instances()).map((f) => f.url)).toContain('https://x.example/'), WAIT);
     expect(quiet.dht.status().announced).toBe(false);
 
     // Browsers see the instances' nodes in their tables, but only browsers are candidates.

@@ -39,13 +39,24 @@ export interface Candidate {
   source: 'table' | 'announcement';
 }
 
-/** Another instance found through its announcement: its signed claim, not yet contacted. */
-export interface FoundInstance {
-  url: string;
+/** A node that announced an instance URL: its signed claim to serve it, not yet checked. */
+export interface InstanceClaim {
   peerId: PeerId;
   nodeId: NodeId;
   expiresAt: number;
 }
+
+/**
+ * Another instance's URL found through announcements, with every node that claims it (newest
+ * first, at most MAX_CLAIMS). Anyone may announce any URL under their own key, so one claim must not
+ * hide another: the instance at the URL proves which one is true by the key it answers with.
+ */
+export interface FoundInstance {
+  url: string;
+  claims: InstanceClaim[];
+}
+
+const MAX_CLAIMS = 8;
 
 export interface IncomingSignal {
   fromPeer: PeerId;
@@ -182,10 +193,24 @@ export class MeshDiscovery {
     const byUrl = new Map<string, FoundInstance>();
     for (const a of [...(found.records ?? []), ...held]) {
       if (a.role !== 'instance' || a.url === '' || a.publisher === this.id || a.url === this.options.url) continue;
-      const known = byUrl.get(a.url);
-      if (known === undefined || known.expiresAt < a.expiresAt) byUrl.set(a.url, { url: a.url, peerId: a.peerId, nodeId: a.publisher, expiresAt: a.expiresAt });
+      const entry = byUrl.get(a.url) ?? { url: a.url, claims: [] };
+      byUrl.set(a.url, entry);
+      const same = entry.claims.findIndex((c) => c.nodeId === a.publisher);
+      if (same >= 0 && entry.claims[same]!.expiresAt >= a.expiresAt) continue;
+      if (same >= 0) entry.claims.splice(same, 1);
+      entry.claims.push({ peerId: a.peerId, nodeId: a.publisher, expiresAt: a.expiresAt });
+      entry.claims.sort((x, y) => y.expiresAt - x.expiresAt);
+      entry.claims.length = Math.min(entry.claims.length, MAX_CLAIMS);
     }
     return [...byUrl.values()];
+  }
+
+  /**
+   * Whether the neighbour `peer` proved it holds one of the claimed node keys: its signed node
+   * record, checked against the peer ID of our session with it, names that key.
+   */
+  proves(peer: PeerId, claims: readonly InstanceClaim[]): boolean {
+    return this.transport.neighbourRecords().some((r) => r.peerId === peer && claims.some((c) => c.nodeId === r.id));
   }
 
   /** Whether a candidate answers a ping through the overlay (so a peer that left is not dialled). */

@@ -132,9 +132,9 @@ describe('DHT node', () => {
   it('refuses to store a record for a topic it is far from', async () => {
     const net = await createTestDhtNetwork(15, 30, { storeCloserLimit: 3 });
     await joinAll(net);
-    const topic = topicKey('instance', 'far-away');
+    const topic = topicKey('network', 'far-away');
     const a = net.nodes[0]!;
-    const announcement = await a.signAnnouncement(topic, 'instance');
+    const announcement = await a.signAnnouncement(topic, 'browser');
     const result = await settle(net, new Promise<{ stored: number; asked: number }>((resolve) => a.publish(announcement, resolve)));
     const refused = net.nodes.reduce((n, x) => n + (x.stats.events['store-not-close'] ?? 0), 0);
     expect(result.asked).toBe(20);

@@ -122,12 +122,13 @@ export async function createAnnouncement(
 }
 
 /**
- * Whether `url` may stand in an announcement of `role`: nothing for a browser; for an instance, an
- * absolute http(s) URL in its normalised form, without credentials, query or fragment, short enough.
+ * Whether `url` may stand in an announcement of `role`: nothing for a browser; for an instance (which
+ * announces only to be found by its URL), an absolute http(s) URL in its normalised form, without
+ * credentials, query or fragment, short enough.
  * Receivers still treat it as hostile (an instance connects only through its address policy).
  */
 export function isAnnouncedUrl(url: string, role: PeerRole): boolean {
-  if (role === 'browser' || url === '') return url === '';
+  if (role === 'browser') return url === '';
   if (UTF8.encode(url).length > RECORD_LIMITS.urlBytes) return false;
   let parsed: URL;
   try {
