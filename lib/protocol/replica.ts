@@ -23,7 +23,8 @@ import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
-import { checkChange, DEFAULT_POLICY, type PolicyOptions, type RejectReason } from './change-policy';
+import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
+import { DEFAULT_POLICY, precheckChange, type PolicyOptions, type RejectReason } from './change-policy';
 import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
@@ -36,11 +37,16 @@ export interface ReplicaOptions {
    * responsive while a new visitor receives 100,000 entries). Called every YIELD_EVERY entries.
    */
   yieldControl?: () => Promise<void>;
+  /**
+   * Who verifies signatures (default: inline). A batch's signatures are handed over together while the
+   * rest of the batch is checked and merged, so a verifier off the calling thread runs alongside.
+   */
+  verifier?: SignatureVerifier;
 }
 
 /** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
 const YIELD_EVERY = 16;
-/** Entries whose checks (decode, policy, signature) run side by side before the next yield. */
+/** Entries checked (decode, policy) between two yields; their signatures go to the verifier as one request. */
 const CHECK_TOGETHER = 64;
 
 type StoredDoc = { bytes: Uint8Array; sigs: Uint8Array };
@@ -51,11 +57,19 @@ interface CheckedEntry {
   sigs: Map<string, Uint8Array>;
   /** The entry's author, from what we hold or from an incoming creating change. */
   author: AuthorKey | undefined;
-  /** Changes that passed every check and that we do not hold yet. */
+  /** Changes that passed every check but the signature's and that we do not hold yet. */
   fresh: SignedChange[];
   /** Changes we already held. */
   duplicates: number;
+  /** The first check (other than a signature) a change failed. */
   rejected: RejectReason | undefined;
+  /**
+   * The changes whose signatures are being verified, in checking order (those before the one that
+   * failed, if any), whether each was a duplicate, and where their answers sit in `answers`.
+   */
+  signed: boolean[];
+  answers: Promise<boolean[]>;
+  firstAnswer: number;
 }
 
 export interface IncomingEntry {
@@ -83,6 +97,7 @@ export class Replica {
   private readonly now: () => number;
   private readonly policy: PolicyOptions;
   private readonly yieldControl: (() => Promise<void>) | undefined;
+  private readonly verifier: SignatureVerifier;
   private index = new ReconIndex();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<Listener>();
@@ -94,6 +109,7 @@ export class Replica {
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.yieldControl = options.yieldControl;
+    this.verifier = options.verifier ?? inlineVerifier;
   }
 
   async open(): Promise<void> {
@@ -226,39 +242,67 @@ export class Replica {
     for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
     const docs = await this.store.getDocs([...byId.keys()]);
     const now = this.now();
-    // Entries do not depend on each other, so their checks run side by side: signature verification
-    // is asynchronous (WebCrypto), and one entry awaiting it need not hold up the next.
+    // 1. Every check but the signatures, a slice at a time; each slice's signatures go to the verifier at
+    //    once and are not awaited until the merges below are done (a verifier in a worker runs meanwhile).
     const checked: CheckedEntry[] = [];
     const all = [...byId];
     for (let i = 0; i < all.length; i += CHECK_TOGETHER) {
       if (i > 0) await this.yieldControl?.();
-      const group = all.slice(i, i + CHECK_TOGETHER);
-      checked.push(...(await Promise.all(group.map(([id, changes]) => this.checkEntry(id, changes, docs.get(id), now)))));
+      const requests: VerifyRequest[] = [];
+      const group = all.slice(i, i + CHECK_TOGETHER).map(([id, changes]) => this.precheckEntry(id, changes, docs.get(id), now, requests));
+      const answers = requests.length === 0 ? Promise.resolve([]) : this.verifier.verify(requests);
+      // Not awaited yet: a rejection is seen below, after the merges.
+      answers.catch(() => undefined);
+      for (const c of group) c.answers = answers;
+      checked.push(...group);
     }
-    const writes: StoredEntry[] = [];
+    // 2. Merges, as if every signature were good: they have no effect until written.
+    type Merged = { merged: ReturnType<typeof mergeChanges> } | { failed: true } | undefined;
+    const mergedOf: Merged[] = [];
     let sinceYield = 0;
     for (const c of checked) {
       if (this.yieldControl !== undefined && ++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await this.yieldControl();
       }
-      const { id, doc, sigs, author, fresh } = c;
+      if (c.rejected !== undefined || c.fresh.length === 0) {
+        mergedOf.push(undefined);
+        continue;
+      }
+      try {
+        const incoming = c.fresh.map((s) => s.change);
+        mergedOf.push({ merged: c.doc === undefined ? mergeNew(c.id, incoming) : mergeChanges(c.id, c.doc.bytes, incoming) });
+      } catch (err) {
+        this.log.warn('merge failed', { id: c.id, err: String(err) });
+        mergedOf.push({ failed: true });
+      }
+    }
+    // 3. The signatures' verdicts, then what is kept, entry by entry in order.
+    const writes: StoredEntry[] = [];
+    for (let k = 0; k < checked.length; k++) {
+      const c = checked[k]!;
+      const { id, sigs, author, fresh } = c;
+      const answers = await c.answers;
+      const bad = c.signed.findIndex((_, j) => answers[c.firstAnswer + j] !== true);
+      if (bad >= 0) {
+        // As if checked one change after another: the duplicates before the first bad signature count.
+        outcome.duplicates += c.signed.slice(0, bad).filter((dup) => dup).length;
+        outcome.rejected.push({ id, reason: 'bad-signature' });
+        continue;
+      }
       outcome.duplicates += c.duplicates;
       if (c.rejected !== undefined) {
         // One bad change taints the batch for that entry: nothing of it is stored or forwarded.
         outcome.rejected.push({ id, reason: c.rejected });
         continue;
       }
-      if (fresh.length === 0) continue;
-      let merged;
-      try {
-        const incoming = fresh.map((s) => s.change);
-        merged = doc === undefined ? mergeNew(id, incoming) : mergeChanges(id, doc.bytes, incoming);
-      } catch (err) {
-        this.log.warn('merge failed', { id, err: String(err) });
+      const m = mergedOf[k];
+      if (m === undefined) continue;
+      if ('failed' in m) {
         outcome.rejected.push({ id, reason: 'undecodable-change' });
         continue;
       }
+      const { merged } = m;
       if (merged.missingDeps.length > 0 || (merged.view === undefined && author === undefined)) outcome.incomplete.push(id);
       if (!merged.changed) continue;
       if (merged.view === undefined || (author !== undefined && merged.view.author !== author)) {
@@ -276,26 +320,43 @@ export class Replica {
     return outcome;
   }
 
-  /** The change policy's verdict on an entry's incoming changes, against what we hold of it. */
-  private async checkEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number): Promise<CheckedEntry> {
+  /**
+   * The change policy's verdict on an entry's incoming changes against what we hold of it, but for the
+   * signatures: those are appended to `requests`, one per change checked.
+   */
+  private precheckEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number, requests: VerifyRequest[]): CheckedEntry {
     const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
-    let author: AuthorKey | undefined = prior?.author;
-    const sigs = doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs);
-    const fresh: SignedChange[] = [];
-    let duplicates = 0;
+    const c: CheckedEntry = {
+      id,
+      doc,
+      sigs: doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs),
+      author: prior?.author,
+      fresh: [],
+      duplicates: 0,
+      rejected: undefined,
+      signed: [],
+      answers: Promise.resolve([]),
+      firstAnswer: requests.length,
+    };
     // The creating change names the author; check it first so the rest can be checked against it.
     const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
     for (const signed of ordered) {
-      const verdict = await checkChange(id, signed, author, now, this.policy);
-      if (!verdict.ok) return { id, doc, sigs, author, fresh, duplicates, rejected: verdict.reason };
-      if (sigs.has(verdict.hash)) {
-        duplicates++;
+      const verdict = precheckChange(id, signed, c.author, now, this.policy);
+      if (!verdict.ok) {
+        c.rejected = verdict.reason;
+        return c;
+      }
+      requests.push({ author: verdict.author, sig: signed.sig, hash: verdict.hash });
+      const duplicate = c.sigs.has(verdict.hash);
+      c.signed.push(duplicate);
+      if (duplicate) {
+        c.duplicates++;
         continue;
       }
-      if (verdict.isCreation) author = verdict.author;
-      fresh.push(signed);
+      if (verdict.isCreation) c.author = verdict.author;
+      c.fresh.push(signed);
     }
-    return { id, doc, sigs, author, fresh, duplicates, rejected: undefined };
+    return c;
   }
 
   // ---- serving peers ----
