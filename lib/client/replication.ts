@@ -82,6 +82,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   // Merging is synchronous WebAssembly work: slices of it, with the page getting a turn in between.
   // Chromium verifies Ed25519 on the calling thread: signatures go to workers, checked alongside the merges.
   const verifier = signatureWorkers(log);
+  verifier?.warm();
   const replica = new Replica({ store, logger: log, yieldControl: yieldToPage, verifier });
   await replica.open();
   const blobs = new RxdbBlobStore(options.blobsCollection);

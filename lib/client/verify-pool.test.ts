@@ -39,10 +39,15 @@ interface FakeWorker extends WorkerLike {
   terminated: boolean;
   /** Makes the worker fail as a real one does: an 'error' event. */
   crash(): void;
+  /** Posts the worker's 'ready' message (a fake made with `ready: false` waits for this call). */
+  announce(): void;
 }
 
-/** A worker running verifyBatch a turn after each message; `answer` may rewrite its replies. */
-function fakeWorker(answer: (reply: VerifyBatchReply) => VerifyBatchReply | undefined = (r) => r): FakeWorker {
+/**
+ * A worker running verifyBatch a turn after each message; `answer` may rewrite its replies. It says it is
+ * ready as soon as the pool listens, unless `ready` is false.
+ */
+function fakeWorker(answer: (reply: VerifyBatchReply) => VerifyBatchReply | undefined = (r) => r, ready = true): FakeWorker {
   const listeners: Record<string, Array<(ev: never) => void>> = { message: [], error: [], messageerror: [] };
   const keys = new Map<string, Promise<CryptoKey>>();
   const w: FakeWorker = {
@@ -61,12 +66,16 @@ function fakeWorker(answer: (reply: VerifyBatchReply) => VerifyBatchReply | unde
     },
     addEventListener(type: string, listener: (ev: never) => void) {
       listeners[type]!.push(listener);
+      if (type === 'message' && ready) listener({ data: { ready: true } } as never);
     },
     terminate() {
       w.terminated = true;
     },
     crash() {
       for (const l of listeners.error!) l(new Error('worker crashed') as never);
+    },
+    announce() {
+      for (const l of listeners.message!) l({ data: { ready: true } } as never);
     },
   };
   return w;
@@ -111,6 +120,23 @@ describe('WorkerVerifier', () => {
     expect(workers.flatMap((w) => w.posted)).toHaveLength(1);
   });
 
+  it('verifies with the fallback until a worker says it is ready, then with the workers', async () => {
+    const workers: FakeWorker[] = [];
+    const fallback = countingFallback();
+    const pool = new WorkerVerifier({ spawn: () => (workers.push(fakeWorker(undefined, false)), workers.at(-1)!), size: 2, fallback });
+    pool.warm();
+    expect(workers).toHaveLength(2);
+    expect(await pool.verify(requests)).toEqual(expected);
+    expect(fallback.asked).toBe(100);
+    expect(workers.flatMap((w) => w.posted)).toHaveLength(0);
+    workers[1]!.announce();
+    expect(await pool.verify(requests)).toEqual(expected);
+    expect(fallback.asked).toBe(100);
+    expect(workers[0]!.posted).toHaveLength(0);
+    expect(workers[1]!.posted).toHaveLength(1);
+    expect(workers).toHaveLength(2);
+  });
+
   it('hands what a crashed worker owed to the fallback, and uses only the fallback after', async () => {
     const workers: FakeWorker[] = [];
     const fallback = countingFallback();
@@ -145,6 +171,6 @@ describe('WorkerVerifier', () => {
       fallback,
     });
     expect(await unstartable.verify(requests)).toEqual(expected);
-    expect(fallback.asked).toBe(99 + 99);
+    expect(fallback.asked).toBe(99 + 100);
   });
 });

@@ -2,14 +2,16 @@
 // most one part per worker, each part one message with its signatures in a transferred buffer; the
 // answers are put back in request order. Should a worker fail (it cannot start, or throws), the pool
 // stops using workers and verifies what was pending, and everything after, with the fallback (inline).
+// Until a worker has said it is ready (loading its script takes a second or two on a busy page), the
+// fallback verifies: a new visitor's first entries must not wait for a worker to start.
 import type { Logger } from '../core/logger';
 import type { SignatureVerifier, VerifyRequest } from '../crdt/signature-verifier';
-import { SIG_BYTES, type VerifyBatchReply, type VerifyBatchRequest } from './verify-protocol';
+import { SIG_BYTES, type VerifyBatchReply, type VerifyBatchRequest, type VerifyWorkerReady } from './verify-protocol';
 
 /** What the pool needs of a Worker (a fake one in tests). */
 export interface WorkerLike {
   postMessage(message: VerifyBatchRequest, transfer: Transferable[]): void;
-  addEventListener(type: 'message', listener: (ev: { data: VerifyBatchReply }) => void): void;
+  addEventListener(type: 'message', listener: (ev: { data: VerifyBatchReply | VerifyWorkerReady }) => void): void;
   addEventListener(type: 'error' | 'messageerror', listener: (ev: unknown) => void): void;
   terminate(): void;
 }
@@ -34,6 +36,7 @@ interface Pending {
 
 interface Slot {
   worker: WorkerLike;
+  ready: boolean;
   pending: Map<number, Pending>;
 }
 
@@ -47,14 +50,25 @@ export class WorkerVerifier implements SignatureVerifier {
     this.minPart = options.minPart ?? 32;
   }
 
+  /** Starts the workers now, so they are ready when the first batch comes. */
+  warm(): void {
+    try {
+      while (!this.broken && this.slots.length < this.options.size) this.slots.push(this.spawn());
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
   async verify(requests: readonly VerifyRequest[]): Promise<boolean[]> {
     if (requests.length === 0) return [];
-    if (this.broken) return this.options.fallback.verify(requests);
+    this.warm();
+    const ready = this.slots.filter((s) => s.ready).length;
+    if (this.broken || ready === 0) return this.options.fallback.verify(requests);
     // A signature of the wrong length is invalid whatever the key: answered here, not sent.
     const out = new Array<boolean>(requests.length).fill(false);
     const sendable: number[] = [];
     for (let i = 0; i < requests.length; i++) if (requests[i]!.sig.length === SIG_BYTES) sendable.push(i);
-    const parts = Math.max(1, Math.min(this.options.size, Math.ceil(sendable.length / this.minPart)));
+    const parts = Math.max(1, Math.min(ready, Math.ceil(sendable.length / this.minPart)));
     const per = Math.ceil(sendable.length / parts);
     const answers: Array<Promise<void>> = [];
     for (let p = 0; p < parts; p++) {
@@ -76,14 +90,8 @@ export class WorkerVerifier implements SignatureVerifier {
   }
 
   private send(requests: readonly VerifyRequest[]): Promise<boolean[]> {
-    if (this.broken) return this.options.fallback.verify(requests);
-    let slot: Slot;
-    try {
-      slot = this.leastBusy();
-    } catch (err) {
-      this.fail(err);
-      return this.options.fallback.verify(requests);
-    }
+    const slot = this.leastBusy();
+    if (slot === undefined) return this.options.fallback.verify(requests);
     const id = this.nextId++;
     const sigs = new Uint8Array(requests.length * SIG_BYTES);
     requests.forEach((r, i) => sigs.set(r.sig, i * SIG_BYTES));
@@ -98,17 +106,22 @@ export class WorkerVerifier implements SignatureVerifier {
     });
   }
 
-  private leastBusy(): Slot {
-    if (this.slots.length < this.options.size && this.slots.every((s) => s.pending.size > 0)) this.slots.push(this.spawn());
-    let best = this.slots[0]!;
-    for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
+  /** The ready worker with the fewest batches pending, if any. */
+  private leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (s.ready && (best === undefined || s.pending.size < best.pending.size)) best = s;
     return best;
   }
 
   private spawn(): Slot {
     const worker = this.options.spawn();
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, ready: false, pending: new Map() };
     worker.addEventListener('message', (ev) => {
+      if (typeof ev.data !== 'object' || ev.data === null) return;
+      if ('ready' in ev.data) {
+        slot.ready = true;
+        return;
+      }
       const reply = ev.data;
       const p = slot.pending.get(reply.id);
       if (p === undefined) return;

@@ -18,6 +18,11 @@ export interface VerifyBatchReply {
   valid: Uint8Array;
 }
 
+/** What a worker posts once it has loaded, before any reply. */
+export interface VerifyWorkerReady {
+  ready: true;
+}
+
 export const SIG_BYTES = 64;
 
 /** Verifies a batch with the given WebCrypto; keys are imported once per author and kept in `keys`. */
