@@ -1,6 +1,8 @@
 // The local replica as the sync engine sees it: the store, an in-memory index of (createdAt, entry
-// ID, heads digest) for reconciliation, and the only code path that writes. Writes are serialised
-// through one queue, and each batch of entries is one store transaction. The index is updated in
+// ID, heads digest) for reconciliation, and the only code path that writes. Batches are checked and
+// merged one at a time, in order; each batch's write is one store call, and writes run in the same
+// order on a second queue, so the next batch is checked and merged while the last one is written
+// (reads see the writes still in flight). The index is updated in
 // place on every write (reconcile-index.ts), so sessions never wait for a rebuild.
 import type { Logger } from '../core/logger';
 import { silentLogger } from '../core/logger';
@@ -44,6 +46,8 @@ export interface ReplicaOptions {
   verifier?: SignatureVerifier;
 }
 
+/** Batches checked and merged while earlier ones are still being written, at most. */
+const WRITES_IN_FLIGHT = 2;
 /** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
 const YIELD_EVERY = 16;
 /** Entries checked (decode, policy) between two yields; their signatures go to the verifier as one request. */
@@ -100,6 +104,12 @@ export class Replica {
   private readonly verifier: SignatureVerifier;
   private index = new ReconIndex();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Writes in order, each after the last has finished. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** Writes queued or running, oldest first. */
+  private readonly writing: Array<Promise<void>> = [];
+  /** Entries handed to a write that has not finished: what reads must see. */
+  private readonly unwritten = new Map<EntryId, StoredEntry>();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
 
@@ -171,6 +181,7 @@ export class Replica {
   /** Resolves when every write queued so far has finished. */
   async settled(): Promise<void> {
     await this.queue;
+    await this.writes;
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -179,15 +190,46 @@ export class Replica {
     return run;
   }
 
-  private async write(entries: StoredEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.store.putEntries(entries);
-    for (const e of entries) {
-      const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
-      if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
+  /**
+   * Queues a write after the ones before it; resolves when it is stored, the index updated and the
+   * listeners told. Until then, reads (readDocs) see the entries as written.
+   */
+  private write(entries: StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    for (const e of entries) this.unwritten.set(e.id, e);
+    const run = this.writes.then(async () => {
+      await this.store.putEntries(entries);
+      for (const e of entries) {
+        const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
+        if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
+      }
+      const views = entries.map((e) => e.view);
+      for (const l of this.listeners) l(views);
+    });
+    const done = run.finally(() => {
+      this.writing.splice(this.writing.indexOf(settled), 1);
+      for (const e of entries) if (this.unwritten.get(e.id) === e) this.unwritten.delete(e.id);
+    });
+    const settled = done.catch(() => undefined);
+    this.writing.push(settled);
+    this.writes = settled;
+    return done;
+  }
+
+  /** The store's documents, with the entries of unfinished writes in their place. */
+  private async readDocs(ids: readonly EntryId[]): Promise<Map<EntryId, StoredDoc>> {
+    const before = new Map<EntryId, StoredEntry>();
+    for (const id of ids) {
+      const e = this.unwritten.get(id);
+      if (e !== undefined) before.set(id, e);
     }
-    const views = entries.map((e) => e.view);
-    for (const l of this.listeners) l(views);
+    const docs = await this.store.getDocs(ids);
+    // A write that finished meanwhile may or may not be in what the store returned: keep what was handed to it.
+    for (const id of ids) {
+      const e = this.unwritten.get(id) ?? before.get(id);
+      if (e !== undefined) docs.set(id, { bytes: e.bytes, sigs: e.sigs });
+    }
+    return docs;
   }
 
   // ---- local authoring ----
@@ -214,7 +256,7 @@ export class Replica {
   }
 
   private async ownDoc(signer: Signer, id: EntryId) {
-    const doc = (await this.store.getDocs([id])).get(id);
+    const doc = (await this.readDocs([id])).get(id);
     if (doc === undefined) throw new Error(`unknown entry ${id}`);
     const view = viewFromBytes(id, doc.bytes);
     if (view === undefined || view.author !== signer.author) throw new Error('only the author may change this entry');
@@ -231,16 +273,23 @@ export class Replica {
 
   // ---- remote changes ----
 
-  /** Verifies and merges changes from a peer, as one batch. */
-  applyRemote(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
-    return this.serial(() => this.applyRemoteNow(entries));
+  /**
+   * Verifies and merges changes from a peer, as one batch; resolves once the batch is stored. The next
+   * batch is checked and merged while this one is written.
+   */
+  async applyRemote(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+    const { outcome, written } = await this.serial(() => this.applyRemoteNow(entries));
+    await written;
+    return outcome;
   }
 
-  private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+  private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<{ outcome: ApplyOutcome; written: Promise<void> }> {
+    // Bounded: past this, wait for the writes (a slow store must slow the sender down, not fill memory).
+    while (this.writing.length >= WRITES_IN_FLIGHT) await this.writing[0];
     const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0, views: [] };
     const byId = new Map<EntryId, SignedChange[]>();
     for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
-    const docs = await this.store.getDocs([...byId.keys()]);
+    const docs = await this.readDocs([...byId.keys()]);
     const now = this.now();
     // 1. Every check but the signatures, a slice at a time; each slice's signatures go to the verifier at
     //    once and are not awaited until the merges below are done (a verifier in a worker runs meanwhile).
@@ -315,9 +364,11 @@ export class Replica {
       writes.push({ id, bytes: merged.bytes, view: merged.view, sigs: encodeSignatures(sigs) });
       outcome.accepted.push({ id, changes: accepted });
     }
-    await this.write(writes);
+    const written = this.write(writes);
+    // Seen by applyRemote; this keeps an unawaited failure from being reported as unhandled meanwhile.
+    written.catch(() => undefined);
     outcome.views = writes.map((w) => w.view);
-    return outcome;
+    return { outcome, written };
   }
 
   /**
@@ -363,7 +414,7 @@ export class Replica {
 
   /** Our heads for the given entries (empty when we hold nothing). */
   async heads(ids: readonly EntryId[]): Promise<Array<{ id: EntryId; heads: ChangeHash[] }>> {
-    const docs = await this.store.getDocs(ids);
+    const docs = await this.readDocs(ids);
     return ids.map((id) => {
       const doc = docs.get(id);
       return { id, heads: doc === undefined ? [] : headsOf(doc.bytes) };
@@ -372,7 +423,7 @@ export class Replica {
 
   /** Entries for which the peer's heads name changes we do not hold. */
   async aheadOfUs(entries: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<EntryId[]> {
-    const docs = await this.store.getDocs(entries.map((e) => e.id));
+    const docs = await this.readDocs(entries.map((e) => e.id));
     return entries
       .filter((e) => {
         if (e.heads.length === 0) return false;
@@ -384,7 +435,7 @@ export class Replica {
 
   /** The signed changes a peer lacks, given the heads it holds. */
   async changesFor(requests: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<IncomingEntry[]> {
-    const docs = await this.store.getDocs(requests.map((r) => r.id));
+    const docs = await this.readDocs(requests.map((r) => r.id));
     const out: IncomingEntry[] = [];
     for (const r of requests) {
       const doc = docs.get(r.id);
