@@ -1,6 +1,6 @@
-// The replica checks and merges a batch while the one before it is still being written: writes keep
-// their order, a batch resolves only once stored, reads see the writes in flight, and at most two
-// writes are outstanding.
+// The replica checks and merges batches while the one before them is still being written: writes keep
+// their order, batches queued meanwhile go to the store in one call, a batch resolves only once stored,
+// reads see the writes in flight, and at most four batches are outstanding.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EntryId } from '../core/ids';
 import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envelope';
@@ -68,7 +68,7 @@ async function authored(): Promise<{ creations: IncomingEntry[]; edits: Incoming
 }
 
 describe('Replica.applyRemote while earlier batches are being written', () => {
-  it('merges the next batch against the write in flight, writes in order, and resolves each batch once stored', async () => {
+  it('merges later batches against the write in flight, writes them together and in order, and resolves each once stored', async () => {
     const { creations, edits, ids } = await authored();
     const store = new HeldStore();
     // Answers at once (the signatures are genuine): every step below is a matter of microtasks and store writes.
@@ -82,44 +82,64 @@ describe('Replica.applyRemote while earlier batches are being written', () => {
     const replica = new Replica({ store, now: clock(), verifier });
     await replica.open();
     const done: string[] = [];
-    const first = replica.applyRemote(creations.slice(0, 3)).then((o) => (done.push('first'), o));
+    const apply = (name: string, batch: IncomingEntry[]) => replica.applyRemote(batch).then((o) => (done.push(name), o));
+    const a = apply('a', creations.slice(0, 3));
     await store.reached(1);
-    // The edits name the first batch's entries, whose write has not finished: they are not "incomplete".
-    const second = replica.applyRemote([...edits, ...creations.slice(3, 4)]).then((o) => (done.push('second'), o));
+    // The edits name a's entries, whose write has not finished: they are not "incomplete".
+    const b = apply('b', [...edits, creations[3]!]);
+    const c = apply('c', [creations[4]!]);
+    const d = apply('d', [creations[5]!]);
     await turn();
-    expect(verified).toEqual([3, 3]);
-    // A third batch waits: two writes are outstanding (the first at the store, the second queued behind it).
-    const third = replica.applyRemote(creations.slice(4)).then((o) => (done.push('third'), o));
+    expect(verified).toEqual([3, 3, 1, 1]);
+    // A fifth batch waits: four writes are outstanding (a at the store, b, c and d queued behind it).
+    const e = apply('e', [creations[0]!]);
     await turn();
-    expect(verified).toEqual([3, 3]);
+    expect(verified).toEqual([3, 3, 1, 1]);
     expect(store.held).toHaveLength(1);
     expect(store.entries.size).toBe(0);
     expect(done).toEqual([]);
     store.held[0]!.release();
-    const o1 = await first;
-    expect(done).toEqual(['first']);
-    expect(o1.accepted.map((e) => e.id)).toEqual(ids.slice(0, 3));
-    // Writes reach the store in order: the second holds the edited entries and the fourth creation.
+    const oa = await a;
+    expect(done).toEqual(['a']);
+    expect(oa.accepted.map((x) => x.id)).toEqual(ids.slice(0, 3));
+    // b, c and d reach the store in one call, in order, with the edits merged onto a's entries.
     await store.reached(2);
-    expect(store.held[1]!.entries.map((e) => e.id)).toEqual([...ids.slice(0, 2), ids[3]]);
-    expect(store.held[1]!.entries.map((e) => e.view.title)).toEqual(['Edited', 'Edited', 'Entry 3']);
+    expect(store.held[1]!.entries.map((x) => x.id)).toEqual([...ids.slice(0, 2), ...ids.slice(3)]);
+    expect(store.held[1]!.entries.map((x) => x.view.title)).toEqual(['Edited', 'Edited', 'Entry 3', 'Entry 4', 'Entry 5']);
     await turn();
-    expect(verified).toEqual([3, 3, 2]);
+    expect(verified).toEqual([3, 3, 1, 1, 1]);
     store.held[1]!.release();
-    const o2 = await second;
-    expect(o2.incomplete).toEqual([]);
-    expect(o2.accepted.map((e) => e.id)).toEqual([...ids.slice(0, 2), ids[3]]);
-    await store.reached(3);
-    store.held[2]!.release();
-    await third;
-    expect(done).toEqual(['first', 'second', 'third']);
+    const ob = await b;
+    expect(ob.incomplete).toEqual([]);
+    expect(ob.accepted.map((x) => x.id)).toEqual([...ids.slice(0, 2), ids[3]]);
+    await Promise.all([c, d]);
+    // e re-delivered a's first creation: a duplicate, nothing to write.
+    expect((await e).duplicates).toBe(1);
+    expect(done).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(store.held).toHaveLength(2);
     expect(store.entries.size).toBe(6);
-    // Re-delivered: everything is a duplicate, read from the store now that nothing is in flight.
-    const again = replica.applyRemote([...creations, ...edits]);
-    await store.reached(3);
-    expect((await again).duplicates).toBe(8);
+    expect(store.entries.get(ids[0]!)!.view.title).toBe('Edited');
     expect(replica.size).toBe(6);
     await replica.settled();
+  });
+
+  it('keeps the last version of an entry written twice in one store call', async () => {
+    const { creations, edits, ids } = await authored();
+    const store = new HeldStore();
+    const replica = new Replica({ store, now: clock(), verifier: { verify: async (rs) => rs.map(() => true) } });
+    await replica.open();
+    const first = replica.applyRemote([creations[5]!]);
+    await store.reached(1);
+    const created = replica.applyRemote([creations[0]!]);
+    const edited = replica.applyRemote([edits[0]!]);
+    await turn();
+    store.held[0]!.release();
+    await first;
+    await store.reached(2);
+    expect(store.held[1]!.entries.map((x) => [x.id, x.view.title])).toEqual([[ids[0], 'Edited']]);
+    store.held[1]!.release();
+    await Promise.all([created, edited]);
+    expect(store.entries.get(ids[0]!)!.view.title).toBe('Edited');
   });
 
   it('serves peers from the writes in flight', async () => {

@@ -46,8 +46,8 @@ export interface ReplicaOptions {
   verifier?: SignatureVerifier;
 }
 
-/** Batches checked and merged while earlier ones are still being written, at most. */
-const WRITES_IN_FLIGHT = 2;
+/** Batches written or waiting to be, at most, before the next batch is checked and merged. */
+const WRITES_IN_FLIGHT = 4;
 /** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
 const YIELD_EVERY = 16;
 /** Entries checked (decode, policy) between two yields; their signatures go to the verifier as one request. */
@@ -106,6 +106,8 @@ export class Replica {
   private queue: Promise<unknown> = Promise.resolve();
   /** Writes in order, each after the last has finished. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Batches waiting for the next store call. */
+  private readonly queuedWrites: Array<{ entries: StoredEntry[]; resolve: () => void; reject: (err: unknown) => void }> = [];
   /** Writes queued or running, oldest first. */
   private readonly writing: Array<Promise<void>> = [];
   /** Entries handed to a write that has not finished: what reads must see. */
@@ -192,28 +194,48 @@ export class Replica {
 
   /**
    * Queues a write after the ones before it; resolves when it is stored, the index updated and the
-   * listeners told. Until then, reads (readDocs) see the entries as written.
+   * listeners told. Until then, reads (readDocs) see the entries as written. Batches queued while a
+   * write runs go to the store together, in one call (one transaction per collection, not one per batch).
    */
   private write(entries: StoredEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     for (const e of entries) this.unwritten.set(e.id, e);
-    const run = this.writes.then(async () => {
-      await this.store.putEntries(entries);
-      for (const e of entries) {
-        const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
-        if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
-      }
-      const views = entries.map((e) => e.view);
-      for (const l of this.listeners) l(views);
-    });
-    const done = run.finally(() => {
+    const done = new Promise<void>((resolve, reject) => this.queuedWrites.push({ entries, resolve, reject })).finally(() => {
       this.writing.splice(this.writing.indexOf(settled), 1);
       for (const e of entries) if (this.unwritten.get(e.id) === e) this.unwritten.delete(e.id);
     });
     const settled = done.catch(() => undefined);
     this.writing.push(settled);
-    this.writes = settled;
+    this.writes = this.writes.then(() => this.flushWrites());
     return done;
+  }
+
+  /** Writes every queued batch in one store call. Never rejects: each batch's promise carries the outcome. */
+  private async flushWrites(): Promise<void> {
+    const batches = this.queuedWrites.splice(0);
+    if (batches.length === 0) return; // an earlier flush took them
+    // A later batch was merged on top of an earlier one: an entry's last version is the one to store.
+    const byId = new Map<EntryId, StoredEntry>();
+    for (const b of batches) {
+      for (const e of b.entries) {
+        byId.delete(e.id);
+        byId.set(e.id, e);
+      }
+    }
+    const entries = [...byId.values()];
+    try {
+      await this.store.putEntries(entries);
+    } catch (err) {
+      for (const b of batches) b.reject(err);
+      return;
+    }
+    for (const e of entries) {
+      const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
+      if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
+    }
+    const views = entries.map((e) => e.view);
+    for (const l of this.listeners) l(views);
+    for (const b of batches) b.resolve();
   }
 
   /** The store's documents, with the entries of unfinished writes in their place. */
@@ -364,7 +386,8 @@ export class Replica {
       writes.push({ id, bytes: merged.bytes, view: merged.view, sigs: encodeSignatures(sigs) });
       outcome.accepted.push({ id, changes: accepted });
     }
-    const written = this.write(writes);
+    // Nothing to write still waits for the writes before it: batches resolve in order, each once all it saw is stored.
+    const written = writes.length > 0 ? this.write(writes) : this.writes.then(() => undefined);
     // Seen by applyRemote; this keeps an unawaited failure from being reported as unhandled meanwhile.
     written.catch(() => undefined);
     outcome.views = writes.map((w) => w.view);

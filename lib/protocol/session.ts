@@ -78,7 +78,7 @@ const HEADS_BATCH_BYTES = 96 * 1024;
  * `changes` messages being ingested at once, at most: the replica checks and merges the next while it
  * writes the last (a new visitor's catch-up otherwise waits on every IndexedDB commit).
  */
-const MAX_INGESTING = 2;
+const MAX_INGESTING = 4;
 /** Messages received and not yet handled before a peer is considered to be flooding us. */
 const MAX_INBOX = 1024;
 /** A peer that has not completed the handshake by then is dropped (it only holds a slot). */
