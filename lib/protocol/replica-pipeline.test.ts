@@ -142,6 +142,21 @@ describe('Replica.applyRemote while earlier batches are being written', () => {
     expect(store.entries.get(ids[0]!)!.view.title).toBe('Edited');
   });
 
+  it('says when the batches handed over are merged, before their write finishes', async () => {
+    const { creations } = await authored();
+    const store = new HeldStore();
+    const replica = new Replica({ store, now: clock(), verifier: { verify: async (rs) => rs.map(() => true) } });
+    await replica.open();
+    let stored = false;
+    const applying = replica.applyRemote(creations.slice(0, 2)).then(() => void (stored = true));
+    await replica.merged();
+    await store.reached(1);
+    expect(stored).toBe(false);
+    store.held[0]!.release();
+    await applying;
+    expect(stored).toBe(true);
+  });
+
   it('serves peers from the writes in flight', async () => {
     const { creations, ids } = await authored();
     const store = new HeldStore();

@@ -180,6 +180,11 @@ export class Replica {
     return () => this.indexListeners.delete(listener);
   }
 
+  /** Resolves when every batch handed over so far has been checked and merged (its write may still run). */
+  async merged(): Promise<void> {
+    await this.queue;
+  }
+
   /** Resolves when every write queued so far has finished. */
   async settled(): Promise<void> {
     await this.queue;

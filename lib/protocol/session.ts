@@ -451,14 +451,16 @@ export class SyncSession {
       case 'changes': {
         this.stats.changesIn += msg.entries.reduce((n, e) => n + e.changes.length, 0);
         for (const e of msg.entries) this.requested.delete(e.id);
-        // Not awaited here: the next message is decoded and handed over while this one is written. The
-        // replica keeps the order of batches; the inbox waits once MAX_INGESTING are running.
+        // Not awaited to the end: the next message is decoded once this one is checked and merged, while
+        // it is written. (Decoding it at once would run several messages' decoding in one task of the
+        // page, back to back.) The replica keeps the order of batches; at most MAX_INGESTING run at once.
         const done = this.host
           .ingest(this, msg.entries)
           .then(() => this.pump())
           .catch((err: unknown) => this.log.error('session error', { err: String(err) }))
           .finally(() => this.ingesting.delete(done));
         this.ingesting.add(done);
+        await Promise.race([done, this.host.replica.merged()]);
         while (this.ingesting.size >= MAX_INGESTING) await Promise.race(this.ingesting);
         return;
       }
