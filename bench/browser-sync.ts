@@ -430,6 +430,9 @@ async function main(): Promise<void> {
     const coldMedian = median(coldPaint);
     const coldMax = Math.max(...cold.map((c) => c.long.maxMs));
     const ratio = syncRate / base.entriesPerSecond;
+    // The same, counted from the first batch's arrival instead of navigation start: what the sync itself
+    // does, without the page load, the mesh join and reconciliation before any entry arrives.
+    const ratioFromFirst = sync.views / fromFirst / base.entriesPerSecond;
 
     console.log(`\nresults (load average ${loadText()}; times in page time from navigation start unless stated):`);
     console.log(
@@ -441,7 +444,8 @@ async function main(): Promise<void> {
         `${int(p.writeTransactions)} write transactions (first completed at ${sec(p.firstWriteAt)}); ${p.ssrCards} cards server-rendered`,
     );
     console.log(
-      `  baseline: raw Dexie bulkPut ${int(base.entriesPerSecond)} entries/s → sync ÷ baseline = ${f2(ratio)} (floor ≥ 0.5: ${verdict(ratio >= 0.5)})`,
+      `  baseline: raw Dexie bulkPut ${int(base.entriesPerSecond)} entries/s → sync ÷ baseline = ${f2(ratio)} counted from navigation start (floor ≥ 0.5: ${verdict(ratio >= 0.5)}); ` +
+        `${f2(ratioFromFirst)} counted from the first batch`,
     );
     console.log(
       `  first synced entry in the feed: inserted ${f0(cardInsertAfterBatch)} ms, painted ${f0(cardAfterBatch)} ms after the first batch arrived (floor ≤ 1000 ms: ${verdict(cardAfterBatch <= 1000)})`,
@@ -474,6 +478,7 @@ async function main(): Promise<void> {
           seconds: round(s, 3),
           entriesPerSecond: round(syncRate, 0),
           ratioToBaseline: round(ratio, 3),
+          ratioToBaselineFromFirstBatch: round(ratioFromFirst, 3),
           firstBatchMs: round(p.firstChangesAt),
           lastBatchMs: round(p.lastChangesAt),
           changesMessages: p.changesMessages,

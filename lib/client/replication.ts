@@ -23,6 +23,8 @@ import type { LodestoneCollections } from './database';
 import { MeshManager, type FoundVia } from './mesh';
 import { sweepUnusedBlobs } from './blob-sweep';
 import { yieldToPage } from './yield-to-page';
+import { inlineVerifier } from '../crdt/signature-verifier';
+import { WorkerVerifier } from './verify-pool';
 
 /** How often the tab holding the connection drops images no live entry names. */
 const BLOB_SWEEP_MS = 10 * 60_000;
@@ -78,7 +80,10 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   const peerId = randomHex(16) as PeerId;
   const store = new RxdbReplicaStore(options.collection, options.docsCollection);
   // Merging is synchronous WebAssembly work: slices of it, with the page getting a turn in between.
-  const replica = new Replica({ store, logger: log, yieldControl: yieldToPage });
+  // Chromium verifies Ed25519 on the calling thread: signatures go to workers, checked alongside the merges.
+  const verifier = signatureWorkers(log);
+  verifier?.warm();
+  const replica = new Replica({ store, logger: log, yieldControl: yieldToPage, verifier });
   await replica.open();
   const blobs = new RxdbBlobStore(options.blobsCollection);
   // The DHT key lives as long as this tab's connection does, like the peer ID: a fresh node each time,
@@ -177,6 +182,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     async cancel() {
       clearInterval(reconcileTimer);
       clearInterval(sweepTimer);
+      verifier?.close();
       // Goodbyes first, while the channels are open; then the connections go down at once, since
       // this often runs as the page goes away.
       engine.close();
@@ -189,4 +195,16 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
       error$.complete();
     },
   };
+}
+
+/** Workers verifying signatures for this tab: one or two, leaving a core to the page. */
+function signatureWorkers(log: Logger): WorkerVerifier | undefined {
+  if (typeof Worker === 'undefined') return undefined;
+  const cores = typeof navigator === 'undefined' ? 2 : (navigator.hardwareConcurrency ?? 2);
+  return new WorkerVerifier({
+    spawn: () => new Worker(new URL('./verify.worker.ts', import.meta.url), { type: 'module', name: 'lodestone-verify' }),
+    size: Math.max(1, Math.min(2, cores - 1)),
+    fallback: inlineVerifier,
+    logger: log,
+  });
 }

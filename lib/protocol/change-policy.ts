@@ -4,8 +4,9 @@
 // it, and its operations are ones an entry may contain (entry-ops.ts: a tombstone is final).
 import type { AuthorKey, ChangeHash, EntryId } from '../core/ids';
 import { describeChange, entryIdFromChangeHash, type ChangeFacts } from '../crdt/entry-doc';
-import { authorOfActor, verifySignature, type SignedChange } from '../crdt/envelope';
+import { authorOfActor, type SignedChange } from '../crdt/envelope';
 import { checkEntryOps, type OpsProblem } from '../crdt/entry-ops';
+import { inlineVerifier, type SignatureVerifier } from '../crdt/signature-verifier';
 
 export type RejectReason =
   | 'undecodable-change'
@@ -28,13 +29,14 @@ export interface PolicyOptions {
 
 export const DEFAULT_POLICY: PolicyOptions = { maxClockSkewMs: 10 * 60 * 1000 };
 
-export async function checkChange(
+/** Every check but the signature's: synchronous, so a batch's signatures can be verified together elsewhere. */
+export function precheckChange(
   id: EntryId,
   signed: SignedChange,
   knownAuthor: AuthorKey | undefined,
   now: number,
   options: PolicyOptions = DEFAULT_POLICY,
-): Promise<ChangeVerdict> {
+): ChangeVerdict {
   let facts: ChangeFacts;
   try {
     facts = describeChange(signed.change);
@@ -49,6 +51,19 @@ export async function checkChange(
   if (facts.time * 1000 > now + options.maxClockSkewMs) return { ok: false, reason: 'future-change' };
   const opsProblem = checkEntryOps(facts.ops, isCreation);
   if (opsProblem !== undefined) return { ok: false, reason: opsProblem };
-  if (!(await verifySignature(author, signed.sig, facts.hash))) return { ok: false, reason: 'bad-signature' };
   return { ok: true, hash: facts.hash, author, isCreation, deps: facts.deps };
+}
+
+export async function checkChange(
+  id: EntryId,
+  signed: SignedChange,
+  knownAuthor: AuthorKey | undefined,
+  now: number,
+  options: PolicyOptions = DEFAULT_POLICY,
+  verifier: SignatureVerifier = inlineVerifier,
+): Promise<ChangeVerdict> {
+  const verdict = precheckChange(id, signed, knownAuthor, now, options);
+  if (!verdict.ok) return verdict;
+  const [good] = await verifier.verify([{ author: verdict.author, sig: signed.sig, hash: verdict.hash }]);
+  return good === true ? verdict : { ok: false, reason: 'bad-signature' };
 }

@@ -1,6 +1,8 @@
 // The local replica as the sync engine sees it: the store, an in-memory index of (createdAt, entry
-// ID, heads digest) for reconciliation, and the only code path that writes. Writes are serialised
-// through one queue, and each batch of entries is one store transaction. The index is updated in
+// ID, heads digest) for reconciliation, and the only code path that writes. Batches are checked and
+// merged one at a time, in order; each batch's write is one store call, and writes run in the same
+// order on a second queue, so the next batch is checked and merged while the last one is written
+// (reads see the writes still in flight). The index is updated in
 // place on every write (reconcile-index.ts), so sessions never wait for a rebuild.
 import type { Logger } from '../core/logger';
 import { silentLogger } from '../core/logger';
@@ -23,7 +25,8 @@ import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
-import { checkChange, DEFAULT_POLICY, type PolicyOptions, type RejectReason } from './change-policy';
+import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
+import { DEFAULT_POLICY, precheckChange, type PolicyOptions, type RejectReason } from './change-policy';
 import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
@@ -36,11 +39,18 @@ export interface ReplicaOptions {
    * responsive while a new visitor receives 100,000 entries). Called every YIELD_EVERY entries.
    */
   yieldControl?: () => Promise<void>;
+  /**
+   * Who verifies signatures (default: inline). A batch's signatures are handed over together while the
+   * rest of the batch is checked and merged, so a verifier off the calling thread runs alongside.
+   */
+  verifier?: SignatureVerifier;
 }
 
+/** Batches written or waiting to be, at most, before the next batch is checked and merged. */
+const WRITES_IN_FLIGHT = 4;
 /** Entries merged between two calls of yieldControl: about 5–10 ms of work in a browser. */
 const YIELD_EVERY = 16;
-/** Entries whose checks (decode, policy, signature) run side by side before the next yield. */
+/** Entries checked (decode, policy) between two yields; their signatures go to the verifier as one request. */
 const CHECK_TOGETHER = 64;
 
 type StoredDoc = { bytes: Uint8Array; sigs: Uint8Array };
@@ -51,11 +61,19 @@ interface CheckedEntry {
   sigs: Map<string, Uint8Array>;
   /** The entry's author, from what we hold or from an incoming creating change. */
   author: AuthorKey | undefined;
-  /** Changes that passed every check and that we do not hold yet. */
+  /** Changes that passed every check but the signature's and that we do not hold yet. */
   fresh: SignedChange[];
   /** Changes we already held. */
   duplicates: number;
+  /** The first check (other than a signature) a change failed. */
   rejected: RejectReason | undefined;
+  /**
+   * The changes whose signatures are being verified, in checking order (those before the one that
+   * failed, if any), whether each was a duplicate, and where their answers sit in `answers`.
+   */
+  signed: boolean[];
+  answers: Promise<boolean[]>;
+  firstAnswer: number;
 }
 
 export interface IncomingEntry {
@@ -83,8 +101,17 @@ export class Replica {
   private readonly now: () => number;
   private readonly policy: PolicyOptions;
   private readonly yieldControl: (() => Promise<void>) | undefined;
+  private readonly verifier: SignatureVerifier;
   private index = new ReconIndex();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Writes in order, each after the last has finished. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** Batches waiting for the next store call. */
+  private readonly queuedWrites: Array<{ entries: StoredEntry[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+  /** Writes queued or running, oldest first. */
+  private readonly writing: Array<Promise<void>> = [];
+  /** Entries handed to a write that has not finished: what reads must see. */
+  private readonly unwritten = new Map<EntryId, StoredEntry>();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
 
@@ -94,6 +121,7 @@ export class Replica {
     this.now = options.now ?? Date.now;
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.yieldControl = options.yieldControl;
+    this.verifier = options.verifier ?? inlineVerifier;
   }
 
   async open(): Promise<void> {
@@ -152,9 +180,15 @@ export class Replica {
     return () => this.indexListeners.delete(listener);
   }
 
+  /** Resolves when every batch handed over so far has been checked and merged (its write may still run). */
+  async merged(): Promise<void> {
+    await this.queue;
+  }
+
   /** Resolves when every write queued so far has finished. */
   async settled(): Promise<void> {
     await this.queue;
+    await this.writes;
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -163,15 +197,66 @@ export class Replica {
     return run;
   }
 
-  private async write(entries: StoredEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await this.store.putEntries(entries);
+  /**
+   * Queues a write after the ones before it; resolves when it is stored, the index updated and the
+   * listeners told. Until then, reads (readDocs) see the entries as written. Batches queued while a
+   * write runs go to the store together, in one call (one transaction per collection, not one per batch).
+   */
+  private write(entries: StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    for (const e of entries) this.unwritten.set(e.id, e);
+    const done = new Promise<void>((resolve, reject) => this.queuedWrites.push({ entries, resolve, reject })).finally(() => {
+      this.writing.splice(this.writing.indexOf(settled), 1);
+      for (const e of entries) if (this.unwritten.get(e.id) === e) this.unwritten.delete(e.id);
+    });
+    const settled = done.catch(() => undefined);
+    this.writing.push(settled);
+    this.writes = this.writes.then(() => this.flushWrites());
+    return done;
+  }
+
+  /** Writes every queued batch in one store call. Never rejects: each batch's promise carries the outcome. */
+  private async flushWrites(): Promise<void> {
+    const batches = this.queuedWrites.splice(0);
+    if (batches.length === 0) return; // an earlier flush took them
+    // A later batch was merged on top of an earlier one: an entry's last version is the one to store.
+    const byId = new Map<EntryId, StoredEntry>();
+    for (const b of batches) {
+      for (const e of b.entries) {
+        byId.delete(e.id);
+        byId.set(e.id, e);
+      }
+    }
+    const entries = [...byId.values()];
+    try {
+      await this.store.putEntries(entries);
+    } catch (err) {
+      for (const b of batches) b.reject(err);
+      return;
+    }
     for (const e of entries) {
       const item = this.itemOf({ id: e.id, createdAt: e.view.createdAt, headsDigest: e.view.headsDigest });
       if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
     }
     const views = entries.map((e) => e.view);
     for (const l of this.listeners) l(views);
+    for (const b of batches) b.resolve();
+  }
+
+  /** The store's documents, with the entries of unfinished writes in their place. */
+  private async readDocs(ids: readonly EntryId[]): Promise<Map<EntryId, StoredDoc>> {
+    const before = new Map<EntryId, StoredEntry>();
+    for (const id of ids) {
+      const e = this.unwritten.get(id);
+      if (e !== undefined) before.set(id, e);
+    }
+    const docs = await this.store.getDocs(ids);
+    // A write that finished meanwhile may or may not be in what the store returned: keep what was handed to it.
+    for (const id of ids) {
+      const e = this.unwritten.get(id) ?? before.get(id);
+      if (e !== undefined) docs.set(id, { bytes: e.bytes, sigs: e.sigs });
+    }
+    return docs;
   }
 
   // ---- local authoring ----
@@ -198,7 +283,7 @@ export class Replica {
   }
 
   private async ownDoc(signer: Signer, id: EntryId) {
-    const doc = (await this.store.getDocs([id])).get(id);
+    const doc = (await this.readDocs([id])).get(id);
     if (doc === undefined) throw new Error(`unknown entry ${id}`);
     const view = viewFromBytes(id, doc.bytes);
     if (view === undefined || view.author !== signer.author) throw new Error('only the author may change this entry');
@@ -215,50 +300,85 @@ export class Replica {
 
   // ---- remote changes ----
 
-  /** Verifies and merges changes from a peer, as one batch. */
-  applyRemote(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
-    return this.serial(() => this.applyRemoteNow(entries));
+  /**
+   * Verifies and merges changes from a peer, as one batch; resolves once the batch is stored. The next
+   * batch is checked and merged while this one is written.
+   */
+  async applyRemote(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+    const { outcome, written } = await this.serial(() => this.applyRemoteNow(entries));
+    await written;
+    return outcome;
   }
 
-  private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<ApplyOutcome> {
+  private async applyRemoteNow(entries: readonly IncomingEntry[]): Promise<{ outcome: ApplyOutcome; written: Promise<void> }> {
+    // Bounded: past this, wait for the writes (a slow store must slow the sender down, not fill memory).
+    while (this.writing.length >= WRITES_IN_FLIGHT) await this.writing[0];
     const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0, views: [] };
     const byId = new Map<EntryId, SignedChange[]>();
     for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
-    const docs = await this.store.getDocs([...byId.keys()]);
+    const docs = await this.readDocs([...byId.keys()]);
     const now = this.now();
-    // Entries do not depend on each other, so their checks run side by side: signature verification
-    // is asynchronous (WebCrypto), and one entry awaiting it need not hold up the next.
+    // 1. Every check but the signatures, a slice at a time; each slice's signatures go to the verifier at
+    //    once and are not awaited until the merges below are done (a verifier in a worker runs meanwhile).
     const checked: CheckedEntry[] = [];
     const all = [...byId];
     for (let i = 0; i < all.length; i += CHECK_TOGETHER) {
       if (i > 0) await this.yieldControl?.();
-      const group = all.slice(i, i + CHECK_TOGETHER);
-      checked.push(...(await Promise.all(group.map(([id, changes]) => this.checkEntry(id, changes, docs.get(id), now)))));
+      const requests: VerifyRequest[] = [];
+      const group = all.slice(i, i + CHECK_TOGETHER).map(([id, changes]) => this.precheckEntry(id, changes, docs.get(id), now, requests));
+      const answers = requests.length === 0 ? Promise.resolve([]) : this.verifier.verify(requests);
+      // Not awaited yet: a rejection is seen below, after the merges.
+      answers.catch(() => undefined);
+      for (const c of group) c.answers = answers;
+      checked.push(...group);
     }
-    const writes: StoredEntry[] = [];
+    // 2. Merges, as if every signature were good: they have no effect until written.
+    type Merged = { merged: ReturnType<typeof mergeChanges> } | { failed: true } | undefined;
+    const mergedOf: Merged[] = [];
     let sinceYield = 0;
     for (const c of checked) {
       if (this.yieldControl !== undefined && ++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await this.yieldControl();
       }
-      const { id, doc, sigs, author, fresh } = c;
+      if (c.rejected !== undefined || c.fresh.length === 0) {
+        mergedOf.push(undefined);
+        continue;
+      }
+      try {
+        const incoming = c.fresh.map((s) => s.change);
+        mergedOf.push({ merged: c.doc === undefined ? mergeNew(c.id, incoming) : mergeChanges(c.id, c.doc.bytes, incoming) });
+      } catch (err) {
+        this.log.warn('merge failed', { id: c.id, err: String(err) });
+        mergedOf.push({ failed: true });
+      }
+    }
+    // 3. The signatures' verdicts, then what is kept, entry by entry in order.
+    const writes: StoredEntry[] = [];
+    for (let k = 0; k < checked.length; k++) {
+      const c = checked[k]!;
+      const { id, sigs, author, fresh } = c;
+      const answers = await c.answers;
+      const bad = c.signed.findIndex((_, j) => answers[c.firstAnswer + j] !== true);
+      if (bad >= 0) {
+        // As if checked one change after another: the duplicates before the first bad signature count.
+        outcome.duplicates += c.signed.slice(0, bad).filter((dup) => dup).length;
+        outcome.rejected.push({ id, reason: 'bad-signature' });
+        continue;
+      }
       outcome.duplicates += c.duplicates;
       if (c.rejected !== undefined) {
         // One bad change taints the batch for that entry: nothing of it is stored or forwarded.
         outcome.rejected.push({ id, reason: c.rejected });
         continue;
       }
-      if (fresh.length === 0) continue;
-      let merged;
-      try {
-        const incoming = fresh.map((s) => s.change);
-        merged = doc === undefined ? mergeNew(id, incoming) : mergeChanges(id, doc.bytes, incoming);
-      } catch (err) {
-        this.log.warn('merge failed', { id, err: String(err) });
+      const m = mergedOf[k];
+      if (m === undefined) continue;
+      if ('failed' in m) {
         outcome.rejected.push({ id, reason: 'undecodable-change' });
         continue;
       }
+      const { merged } = m;
       if (merged.missingDeps.length > 0 || (merged.view === undefined && author === undefined)) outcome.incomplete.push(id);
       if (!merged.changed) continue;
       if (merged.view === undefined || (author !== undefined && merged.view.author !== author)) {
@@ -271,38 +391,58 @@ export class Replica {
       writes.push({ id, bytes: merged.bytes, view: merged.view, sigs: encodeSignatures(sigs) });
       outcome.accepted.push({ id, changes: accepted });
     }
-    await this.write(writes);
+    // Nothing to write still waits for the writes before it: batches resolve in order, each once all it saw is stored.
+    const written = writes.length > 0 ? this.write(writes) : this.writes.then(() => undefined);
+    // Seen by applyRemote; this keeps an unawaited failure from being reported as unhandled meanwhile.
+    written.catch(() => undefined);
     outcome.views = writes.map((w) => w.view);
-    return outcome;
+    return { outcome, written };
   }
 
-  /** The change policy's verdict on an entry's incoming changes, against what we hold of it. */
-  private async checkEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number): Promise<CheckedEntry> {
+  /**
+   * The change policy's verdict on an entry's incoming changes against what we hold of it, but for the
+   * signatures: those are appended to `requests`, one per change checked.
+   */
+  private precheckEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number, requests: VerifyRequest[]): CheckedEntry {
     const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
-    let author: AuthorKey | undefined = prior?.author;
-    const sigs = doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs);
-    const fresh: SignedChange[] = [];
-    let duplicates = 0;
+    const c: CheckedEntry = {
+      id,
+      doc,
+      sigs: doc === undefined ? new Map<string, Uint8Array>() : decodeSignatures(doc.sigs),
+      author: prior?.author,
+      fresh: [],
+      duplicates: 0,
+      rejected: undefined,
+      signed: [],
+      answers: Promise.resolve([]),
+      firstAnswer: requests.length,
+    };
     // The creating change names the author; check it first so the rest can be checked against it.
     const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
     for (const signed of ordered) {
-      const verdict = await checkChange(id, signed, author, now, this.policy);
-      if (!verdict.ok) return { id, doc, sigs, author, fresh, duplicates, rejected: verdict.reason };
-      if (sigs.has(verdict.hash)) {
-        duplicates++;
+      const verdict = precheckChange(id, signed, c.author, now, this.policy);
+      if (!verdict.ok) {
+        c.rejected = verdict.reason;
+        return c;
+      }
+      requests.push({ author: verdict.author, sig: signed.sig, hash: verdict.hash });
+      const duplicate = c.sigs.has(verdict.hash);
+      c.signed.push(duplicate);
+      if (duplicate) {
+        c.duplicates++;
         continue;
       }
-      if (verdict.isCreation) author = verdict.author;
-      fresh.push(signed);
+      if (verdict.isCreation) c.author = verdict.author;
+      c.fresh.push(signed);
     }
-    return { id, doc, sigs, author, fresh, duplicates, rejected: undefined };
+    return c;
   }
 
   // ---- serving peers ----
 
   /** Our heads for the given entries (empty when we hold nothing). */
   async heads(ids: readonly EntryId[]): Promise<Array<{ id: EntryId; heads: ChangeHash[] }>> {
-    const docs = await this.store.getDocs(ids);
+    const docs = await this.readDocs(ids);
     return ids.map((id) => {
       const doc = docs.get(id);
       return { id, heads: doc === undefined ? [] : headsOf(doc.bytes) };
@@ -311,7 +451,7 @@ export class Replica {
 
   /** Entries for which the peer's heads name changes we do not hold. */
   async aheadOfUs(entries: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<EntryId[]> {
-    const docs = await this.store.getDocs(entries.map((e) => e.id));
+    const docs = await this.readDocs(entries.map((e) => e.id));
     return entries
       .filter((e) => {
         if (e.heads.length === 0) return false;
@@ -323,7 +463,7 @@ export class Replica {
 
   /** The signed changes a peer lacks, given the heads it holds. */
   async changesFor(requests: ReadonlyArray<{ id: EntryId; heads: readonly string[] }>): Promise<IncomingEntry[]> {
-    const docs = await this.store.getDocs(requests.map((r) => r.id));
+    const docs = await this.readDocs(requests.map((r) => r.id));
     const out: IncomingEntry[] = [];
     for (const r of requests) {
       const doc = docs.get(r.id);

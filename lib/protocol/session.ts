@@ -74,6 +74,11 @@ const MAX_CHANGES_PER_ENTRY = 1024;
 const MAX_ENTRIES_PER_CHANGES = 1024;
 const MAX_HEADS = 64;
 const HEADS_BATCH_BYTES = 96 * 1024;
+/**
+ * `changes` messages being ingested at once, at most: the replica checks and merges the next while it
+ * writes the last (a new visitor's catch-up otherwise waits on every IndexedDB commit).
+ */
+const MAX_INGESTING = 4;
 /** Messages received and not yet handled before a peer is considered to be flooding us. */
 const MAX_INBOX = 1024;
 /** A peer that has not completed the handshake by then is dropped (it only holds a slot). */
@@ -115,6 +120,8 @@ export class SyncSession {
   /** Entries pushed whole to the peer in this session, with the heads digest they had. */
   private readonly pushed = new Map<EntryId, string>();
   private inbox: Promise<void> = Promise.resolve();
+  /** Ingests of received `changes` still running (each followed by a pump). */
+  private readonly ingesting = new Set<Promise<void>>();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly log: Logger;
 
@@ -140,8 +147,12 @@ export class SyncSession {
   }
 
   /** Resolves when every message received so far has been handled. */
-  settled(): Promise<void> {
-    return this.inbox;
+  async settled(): Promise<void> {
+    for (;;) {
+      await this.inbox;
+      if (this.ingesting.size === 0) return;
+      await Promise.all(this.ingesting);
+    }
   }
 
   start(): void {
@@ -440,8 +451,17 @@ export class SyncSession {
       case 'changes': {
         this.stats.changesIn += msg.entries.reduce((n, e) => n + e.changes.length, 0);
         for (const e of msg.entries) this.requested.delete(e.id);
-        await this.host.ingest(this, msg.entries);
-        await this.pump();
+        // Not awaited to the end: the next message is decoded once this one is checked and merged, while
+        // it is written. (Decoding it at once would run several messages' decoding in one task of the
+        // page, back to back.) The replica keeps the order of batches; at most MAX_INGESTING run at once.
+        const done = this.host
+          .ingest(this, msg.entries)
+          .then(() => this.pump())
+          .catch((err: unknown) => this.log.error('session error', { err: String(err) }))
+          .finally(() => this.ingesting.delete(done));
+        this.ingesting.add(done);
+        await Promise.race([done, this.host.replica.merged()]);
+        while (this.ingesting.size >= MAX_INGESTING) await Promise.race(this.ingesting);
         return;
       }
       case 'blob-want':

@@ -8,8 +8,11 @@ import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import type { EntryDocDoc, EntryViewDoc } from './rxdb-schema';
 import { toViewDoc } from './view-doc';
 
-/** Entries written per bulk call. */
-const WRITE_SLICE = 128;
+/**
+ * Entries written per bulk call (one IndexedDB transaction per collection): about 25 ms of the page's
+ * main thread for the puts and 15 ms for RxDB's read of the documents before them, in Chromium.
+ */
+const WRITE_SLICE = 256;
 
 export class RxdbReplicaStore implements ReplicaStore {
   /** `${id}:${digest}` of our own recent writes, to tell them apart from other tabs' writes. */
