@@ -82,6 +82,10 @@ type Plan = { to: Neighbour; route: Uint8Array[]; rerouted: boolean } | { drop: 
 
 type Listener = (inbound: DhtInbound) => void | Promise<void>;
 
+/** The codes of `nodes` and `value` messages (messages.ts). */
+const NODES_CODE = 4;
+const VALUE_CODE = 6;
+
 /** An assumed way counts as this many hops longer than an observed one when ways are compared. */
 const ASSUMED_PENALTY = 2;
 
@@ -362,6 +366,8 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
 
   /** Contacts named in an answer from `from` are reached through `from`. */
   private learnFromAnswer(from: NodeId, payload: Uint8Array): void {
+    // Only answers name contacts: the rest are left for the DHT to decode (byte 2 is the type).
+    if (payload[2] !== NODES_CODE && payload[2] !== VALUE_CODE) return;
     const d = decodeMessage(payload, this.cache);
     if (!d.ok || (d.message.type !== 'nodes' && d.message.type !== 'value')) return;
     const direct = this.byNode.get(from);
