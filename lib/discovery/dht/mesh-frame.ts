@@ -138,10 +138,18 @@ for (let i = 0; i < 16; i++) {
   NIBBLE['0123456789ABCDEF'.charCodeAt(i)] = i;
 }
 
+const HEX_CODES = Array.from({ length: 256 }, (_, i) => [HEX[i]!.charCodeAt(0), HEX[i]!.charCodeAt(1)] as const);
+const hexChars: number[] = new Array<number>(ID_BYTES * 2).fill(0);
+
+/** A node ID's hex from its bytes, built flat in one go (a string grown by += is a rope that every Map lookup flattens). */
 export function idHex(key: Uint8Array): NodeId {
-  let out = '';
-  for (let i = 0; i < key.length; i++) out += HEX[key[i]!];
-  return out as NodeId;
+  if (key.length !== ID_BYTES) throw new TypeError('invalid node ID');
+  for (let i = 0; i < ID_BYTES; i++) {
+    const [hi, lo] = HEX_CODES[key[i]!]!;
+    hexChars[2 * i] = hi;
+    hexChars[2 * i + 1] = lo;
+  }
+  return String.fromCharCode.apply(null, hexChars) as NodeId;
 }
 
 export function idBytes(id: NodeId): Uint8Array {

@@ -358,6 +358,10 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
   /** The way back to a trail's origin is the trail reversed (its last node is a neighbour). Returns the origin. */
   private learnTrail(trail: Uint8Array[], observed: boolean): NodeId {
     const origin = idHex(trail[0]!);
+    // Most frames come by a way we already keep: recognise it without building it again.
+    const ways = this.routes.get(origin);
+    if (ways !== undefined && ways.some((w) => w.observed === observed && w.hops === trail.length && isReversed(w.path, trail))) return origin;
+    if (!this.wants(origin, trail.length, observed)) return origin;
     const path = new Uint8Array(trail.length * ID_BYTES);
     for (let i = 0; i < trail.length; i++) path.set(trail[trail.length - 1 - i]!, i * ID_BYTES);
     this.learn(origin, path, observed);
@@ -377,7 +381,7 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
       if (c.id === this.options.self || this.byNode.has(c.id)) continue;
       let onTheWay = false;
       for (let at = 0; at < via.length && !onTheWay; at += ID_BYTES) onTheWay = sameId(via, c.key, at);
-      if (onTheWay) continue;
+      if (onTheWay || !this.wants(c.id, via.length / ID_BYTES + 1, false)) continue;
       const path = new Uint8Array(via.length + ID_BYTES);
       path.set(via);
       path.set(c.key, via.length);
@@ -395,7 +399,8 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
     if (hops > MAX_PATH - 1 || this.byNode.has(id)) return;
     const first = this.neighbourByKey(path)?.record!.id;
     if (first === undefined) return;
-    const ways = this.liveWays(id) ?? [];
+    const known = this.liveWays(id);
+    const ways = known ?? [];
     const same = ways.findIndex((w) => w.hops === hops && equalBytes(w.path, path));
     if (same >= 0) {
       if (ways[same]!.observed || !observed) return;
@@ -407,10 +412,18 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
     if (at >= this.waysPerNode) return;
     ways.splice(at, 0, { first, path, hops, observed });
     if (ways.length > this.waysPerNode) ways.length = this.waysPerNode;
-    // The most recently learned stay longest.
-    this.routes.delete(id);
+    if (known !== undefined) return;
+    // Past the limit, the node we first learned a way to longest ago is forgotten.
     this.routes.set(id, ways);
     if (this.routes.size > this.maxRoutes) this.routes.delete(this.routes.keys().next().value!);
+  }
+
+  /** Whether a new way of `hops` would be kept among the ways to `id` (a cheap test before building it). */
+  private wants(id: NodeId, hops: number, observed: boolean): boolean {
+    const ways = this.routes.get(id);
+    if (ways === undefined || ways.length < this.waysPerNode) return true;
+    const worst = ways[ways.length - 1]!;
+    return worst.observed !== observed ? observed : worst.hops > hops;
   }
 
   /** Live ways to `id` (their first hop still a neighbour), best first; dead ones are forgotten. */
@@ -451,5 +464,11 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether `path` names the IDs of `trail` last to first. */
+function isReversed(path: Uint8Array, trail: readonly Uint8Array[]): boolean {
+  for (let i = 0; i < trail.length; i++) if (!sameId(path, trail[trail.length - 1 - i]!, i * ID_BYTES)) return false;
   return true;
 }
