@@ -1,7 +1,7 @@
 // The mesh healing itself through the DHT that runs over it, by simulation: lookups, hops, messages,
 // and whether the honest mesh stays one connected component once the signaling hub is gone.
 //
-//   npx tsx bench/dht-mesh.ts --quick              (N = 1,000 at 10 % churn: the bench-all preset, ~15 min)
+//   npx tsx bench/dht-mesh.ts --quick              (N = 1,000 at 10 % churn: the bench-all preset, 13–18 min on 2 busy cores)
 //   npx tsx bench/dht-mesh.ts                      (N = 1,000 at 10 % and 30 % churn)
 //   npx tsx bench/dht-mesh.ts --peers 10000        (hours: see bench/README.md)
 //   options: --peers N[,N…], --churn C[,C…] (percent per minute: 10,30), --malicious M (percent, 10),

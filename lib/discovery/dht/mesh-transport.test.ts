@@ -83,11 +83,31 @@ describe('MeshDhtTransport', () => {
     expect(inbox[1]).toMatchObject({ from: far.id, via: c.id });
     expect(transport.send(far.id, ping(4, me.record))).toBe(true);
     expect(decodeMeshFrame(c.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { trail: [me.id], route: [c.id, mid.id, far.id] } });
-    // c leaves: every way through it goes, and nothing is sent.
+    // c leaves: every way through it goes, and the assumed way through b, kept beside it, is taken.
     transport.linkDown(c.link);
+    expect(transport.send(far.id, ping(5, me.record))).toBe(true);
+    expect(decodeMeshFrame(b.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { trail: [me.id], route: [b.id, far.id] } });
+    // b leaves too: no way is left, and nothing is sent.
+    transport.linkDown(b.link);
     expect(transport.canReach(far.id)).toBe(false);
-    expect(transport.send(far.id, ping(5, me.record))).toBe(false);
+    expect(transport.send(far.id, ping(6, me.record))).toBe(false);
     expect(transport.stats.drops['no-route']).toBe(1);
+  });
+
+  it('keeps the shortest of several observed ways first, and falls back on the next when its neighbour leaves', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const c = await neighbour();
+    const far = await identity();
+    const [m1, m2, m3] = [await identity(), await identity(), await identity()];
+    transport.receive(c.link, encodeRouted([far.id, m1.id, m2.id, c.id], [me.id], ping(1, far.record)));
+    transport.receive(b.link, encodeRouted([far.id, m3.id, b.id], [me.id], ping(2, far.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(2));
+    expect(transport.send(far.id, ping(3, me.record))).toBe(true);
+    expect(decodeMeshFrame(b.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { route: [b.id, m3.id, far.id] } });
+    transport.linkDown(b.link);
+    expect(transport.send(far.id, ping(4, me.record))).toBe(true);
+    expect(decodeMeshFrame(c.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { route: [c.id, m2.id, m1.id, far.id] } });
   });
 
   it('forwards along its own way, and drops loops and frames addressed past it', async () => {
@@ -104,6 +124,53 @@ describe('MeshDhtTransport', () => {
     expect(c.link.sent).toHaveLength(2);
   });
 
+  it('goes straight to the furthest waypoint that is a neighbour', async () => {
+    const { me, transport, neighbour } = await setup();
+    const b = await neighbour();
+    const d = await neighbour();
+    const x = await identity();
+    const payload = ping(7, b.record);
+    // The route names x next, but the destination d is our neighbour: x is skipped.
+    transport.receive(b.link, encodeRouted([b.id], [me.id, x.id, d.id], payload));
+    await vi.waitFor(() => expect(d.link.sent.length).toBe(2));
+    expect(decodeMeshFrame(d.link.sent[1]!)).toEqual({ ok: true, frame: { kind: 'routed', trail: [b.id, me.id], route: [d.id], payload } });
+    expect(transport.stats).toMatchObject({ forwarded: 1, rerouted: 1 });
+  });
+
+  it('re-routes around a next waypoint that left, along its own way to one further ahead', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const c = await neighbour();
+    const [gone, mid, dest, origin] = [await identity(), await identity(), await identity(), await identity()];
+    // We know a way to dest through c (a message from it came that way).
+    transport.receive(c.link, encodeRouted([dest.id, mid.id, c.id], [me.id], ping(1, dest.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(1));
+    // A frame for dest names `gone` next, which we have no way to: it goes along our way to dest.
+    const payload = ping(8, origin.record);
+    transport.receive(b.link, encodeRouted([origin.id, b.id], [me.id, gone.id, dest.id], payload));
+    await vi.waitFor(() => expect(c.link.sent.length).toBe(2));
+    expect(decodeMeshFrame(c.link.sent[1]!)).toEqual({ ok: true, frame: { kind: 'routed', trail: [origin.id, b.id, me.id], route: [c.id, mid.id, dest.id], payload } });
+    expect(transport.stats.rerouted).toBe(1);
+    // Relaying it taught us the way back to its origin.
+    expect(transport.canReach(origin.id)).toBe(true);
+    expect(transport.send(origin.id, ping(9, me.record))).toBe(true);
+    expect(decodeMeshFrame(b.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { trail: [me.id], route: [b.id, origin.id] } });
+    // With neither, the frame is dropped for want of a way.
+    transport.receive(b.link, encodeRouted([origin.id, b.id], [me.id, gone.id], payload));
+    await vi.waitFor(() => expect(transport.stats.drops['no-route']).toBe(1));
+  });
+
+  it('takes no way that loops back through the trail', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const [dest, origin] = [await identity(), await identity()];
+    // Our only way to dest runs through b, where the next frame comes from.
+    transport.receive(b.link, encodeRouted([dest.id, b.id], [me.id], ping(1, dest.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(1));
+    transport.receive(b.link, encodeRouted([origin.id, b.id], [me.id, dest.id], ping(2, origin.record)));
+    await vi.waitFor(() => expect(transport.stats.drops['route-loop']).toBe(1));
+  });
+
   it('holds each neighbour to its frame rate, counting it against the neighbour once', async () => {
     const { me, transport, inbox, neighbour } = await setup();
     const b = await neighbour();
@@ -112,6 +179,27 @@ describe('MeshDhtTransport', () => {
     expect(verdicts.filter((v) => v === 'dht-flood')).toHaveLength(1);
     expect(verdicts.filter((v) => v === undefined)).toHaveLength(14);
     await vi.waitFor(() => expect(inbox).toHaveLength(9));
+    expect(transport.stats.drops.rate).toBe(6);
+  });
+
+  it('gives frames a neighbour relays their own budget, and still catches a flood of them', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const origins = await Promise.all(Array.from({ length: 5 }, () => identity()));
+    // Nine own frames (the hello was the tenth), then relayed ones up to 40: none is a flood.
+    const own = Array.from({ length: 9 }, (_, i) => transport.receive(b.link, encodeRouted([b.id], [me.id], ping(100 + i, b.record))));
+    const relayed = Array.from({ length: 40 }, (_, i) => {
+      const o = origins[i % origins.length]!;
+      return transport.receive(b.link, encodeRouted([o.id, b.id], [me.id], ping(200 + i, o.record)));
+    });
+    expect([...own, ...relayed].every((v) => v === undefined)).toBe(true);
+    await vi.waitFor(() => expect(inbox).toHaveLength(49));
+    // Past the relay budget it is a flood, whoever the trails claim the frames came from.
+    const o = origins[0]!;
+    const past = Array.from({ length: 5 }, (_, i) => transport.receive(b.link, encodeRouted([o.id, b.id], [me.id], ping(300 + i, o.record))));
+    expect(past).toEqual(['dht-flood', undefined, undefined, undefined, undefined]);
+    // And its own frames, already over their budget, are not reported a second time.
+    expect(transport.receive(b.link, encodeRouted([b.id], [me.id], ping(400, b.record)))).toBeUndefined();
     expect(transport.stats.drops.rate).toBe(6);
   });
 });
