@@ -60,6 +60,15 @@ function heldVerifier() {
   return { verifier, calls, called };
 }
 
+/** An open replica over a memory store whose verifier answers only when the test releases it. */
+async function replicaWithHeldVerifier() {
+  const held = heldVerifier();
+  const store = new MemoryStore();
+  const replica = new Replica({ store, now: clock(), verifier: held.verifier });
+  await replica.open();
+  return { ...held, store, replica };
+}
+
 function flipped(sig: Uint8Array): Uint8Array {
   const bad = sig.slice();
   bad[10] = bad[10]! ^ 0x01;
@@ -69,10 +78,7 @@ function flipped(sig: Uint8Array): Uint8Array {
 describe('Replica.applyRemote with an asynchronous verifier', () => {
   it('writes nothing before the answers, and keeps entry order when batches are answered in reverse', async () => {
     const { incoming, ids } = await authored(150);
-    const { verifier, calls, called } = heldVerifier();
-    const store = new MemoryStore();
-    const replica = new Replica({ store, now: clock(), verifier });
-    await replica.open();
+    const { calls, called, store, replica } = await replicaWithHeldVerifier();
     const applying = replica.applyRemote(incoming);
     // 150 entries are checked 64 at a time: three batches, each handed over at once.
     await called(3);
@@ -96,10 +102,7 @@ describe('Replica.applyRemote with an asynchronous verifier', () => {
     }));
     const other = await mallory.sign(new Uint8Array(32));
     tampered[11] = { id: tampered[11]!.id, changes: [tampered[11]!.changes[0]!, { ...tampered[11]!.changes[1]!, sig: other }] };
-    const { verifier, calls, called } = heldVerifier();
-    const store = new MemoryStore();
-    const replica = new Replica({ store, now: clock(), verifier });
-    await replica.open();
+    const { calls, called, store, replica } = await replicaWithHeldVerifier();
     const applying = replica.applyRemote(tampered);
     await called(1);
     for (const c of calls) c.release();
