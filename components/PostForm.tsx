@@ -119,6 +119,10 @@ export function PostForm() {
       await node.replication.create({ ...checked.fields, image: ref === undefined ? '' : formatImageRef(ref) });
       setDraft(emptyDraft);
       setImage(undefined);
+      // A preview still being fetched is for the link just published: its answer (or its failure,
+      // shown as an alert) must not land in the emptied form.
+      inflight.current?.abort();
+      inflight.current = undefined;
       setSuggest({ status: 'idle' });
       fetched.current = undefined;
     } catch (err) {

@@ -271,6 +271,49 @@ test.describe('link previews suggested by the instance', () => {
 });
 
 /** A small website on 127.0.0.1: an article page with Open Graph tags and a large PNG as og:image. */
+test.describe('a preview still being fetched when the entry is published', () => {
+  test.use({ serverEnv: { UNFURL_ALLOW_LOOPBACK: '1' } });
+
+  test('is dropped: its answer never lands in the emptied form', async ({ openPeer }) => {
+    // A site that answers only when told to, so the preview is still on its way at publish time.
+    let release: () => void = () => {};
+    const answered = new Promise<void>((r) => (release = r));
+    let requests = 0;
+    const slow: Server = createServer((req, res) => {
+      requests++;
+      void answered.then(() => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>Late title</title><meta property="og:description" content="Late description">');
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const a = await openPeer('A');
+      const form = postForm(a.page);
+      const entry = makeEntry('Published before its preview', { link: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow` });
+      await fillEntryForm(form, entry);
+      await expect(form.getByRole('status').filter({ hasText: 'Fetching preview' })).toBeVisible({ timeout: SYNC_TIMEOUT });
+      expect(requests, 'the instance is waiting on the site').toBe(1);
+      // How the page's preview request ends: given up at publish, or answered once the site answers.
+      const outcome = new Promise<string>((resolve) => {
+        a.page.on('requestfailed', (r) => r.url().includes('/api/unfurl') && resolve('given up'));
+        a.page.on('requestfinished', (r) => r.url().includes('/api/unfurl') && resolve('answered'));
+      });
+      await publishButton(a.page).click();
+      await expectArticle(a, entry.title);
+      await expect(field(form, 'title')).toHaveValue('');
+      release();
+      expect(await outcome).toBe('given up');
+      await expect(form.getByRole('status')).toHaveText('');
+      await expect(form.getByRole('alert').filter({ hasText: /\S/ })).toHaveCount(0);
+      for (const name of ['title', 'description'] as const) await expect(field(form, name)).toHaveValue('');
+    } finally {
+      release();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});
+
 async function startFixtureSite(): Promise<{ url: string; imageRequests: () => number; close: () => Promise<void> }> {
   const png = await sharp(randomBytes(40 * 20 * 3), { raw: { width: 40, height: 20, channels: 3 } }).resize(2400, 1200).png().toBuffer();
   let imageRequests = 0;
