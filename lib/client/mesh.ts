@@ -13,6 +13,7 @@ import { RECORD_LIMITS } from '../discovery/dht/records';
 import type { SignalingClient } from '../discovery/signaling-client';
 import type { SyncEngine } from '../protocol/sync-engine';
 import { WebRtcChannel } from '../transports/webrtc';
+import { DialBackoff } from './dial-backoff';
 
 export type FoundVia = 'signaling' | 'dht';
 
@@ -38,11 +39,12 @@ export interface MeshOptions {
  * silence means it is full (it ignores offers then) or gone.
  */
 const DHT_CONNECT_TIMEOUT_MS = 10_000;
-/** A peer that said it is full, or never answered a dial through the DHT, is not dialled again for this long. */
-const DIAL_FAILURE_PAUSE_MS = 60_000;
 /** Fallback samples from the server while the DHT has peers: first after this, doubling, capped. */
 const SAMPLE_BACKOFF_MS = 10_000;
 const SAMPLE_BACKOFF_MAX_MS = 5 * 60_000;
+/** Why a dial that never opened was closed: these two pause the peer (see DialBackoff). */
+const PEER_FULL = 'peer is full';
+const CONNECT_TIMEOUT = 'connect timeout';
 /** Sent instead of an answer by a peer that has no room for another connection. */
 const BUSY = { type: 'busy' } as const;
 /** How many peers' discovery paths are remembered for the diagnostics of closed connections. */
@@ -56,7 +58,8 @@ interface Connection {
 export class MeshManager {
   private readonly connections = new Map<PeerId, Connection>();
   private readonly foundVia = new Map<PeerId, FoundVia>();
-  private readonly dialFailures = new Map<PeerId, number>();
+  /** Peers that said they are full, or never answered a dial through the DHT: not dialled again for a while. */
+  private readonly dialFailures = new DialBackoff<PeerId>();
   private readonly log: Logger;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private refillTimer: ReturnType<typeof setInterval> | undefined;
@@ -170,12 +173,10 @@ export class MeshManager {
     }
   }
 
-  /** Not connected or connecting, not us, not banned, and not a recent failed dial. */
+  /** Not connected or connecting, not us, not banned, and not paused after failed dials. */
   private dialable(id: PeerId): boolean {
     const { engine } = this.options;
-    const failed = this.dialFailures.get(id);
-    if (failed !== undefined && failed + DIAL_FAILURE_PAUSE_MS <= Date.now()) this.dialFailures.delete(id);
-    return !this.connections.has(id) && id !== engine.peerId && !engine.isBanned(id) && !this.dialFailures.has(id);
+    return !this.connections.has(id) && id !== engine.peerId && !engine.isBanned(id) && !this.dialFailures.paused(id);
   }
 
   private offered(ids: readonly PeerId[]): void {
@@ -187,10 +188,7 @@ export class MeshManager {
 
   private dialThroughDht(discovery: MeshDiscovery, c: Candidate): void {
     this.log.debug('dialling through the DHT', { peer: c.peerId, source: c.source });
-    const channel = this.open(c.peerId, true, 'dht', (s) => this.sendThroughDht(discovery, c.nodeId, s), false, DHT_CONNECT_TIMEOUT_MS);
-    channel.onClose(() => {
-      if (!channel.isOpen && !channel.wasConnected) this.dialFailures.set(c.peerId, Date.now());
-    });
+    this.open(c.peerId, true, 'dht', (s) => this.sendThroughDht(discovery, c.nodeId, s), false, DHT_CONNECT_TIMEOUT_MS);
   }
 
   private sendThroughDht(discovery: MeshDiscovery, to: NodeId, signal: unknown): void {
@@ -229,8 +227,7 @@ export class MeshManager {
     if (type === BUSY.type) {
       // Our offer reached a peer with no room: try another now rather than at the timeout.
       if (existing !== undefined && existing.initiator && !existing.isOpen) {
-        this.dialFailures.set(from, Date.now());
-        existing.close('peer is full');
+        existing.close(PEER_FULL);
       }
       return;
     }
@@ -258,18 +255,21 @@ export class MeshManager {
     if (this.foundVia.size > FOUND_VIA_MEMORY) this.foundVia.delete(this.foundVia.keys().next().value!);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!channel.isOpen) channel.close('connect timeout');
+      if (!channel.isOpen) channel.close(CONNECT_TIMEOUT);
     }, timeoutMs ?? this.options.connectTimeoutMs ?? 20_000);
     this.timers.add(timer);
     channel.onConnect(() => {
       clearTimeout(timer);
       this.timers.delete(timer);
       this.log.debug('connected', { remote, via });
+      this.dialFailures.succeeded(remote);
       this.options.engine.addChannel(channel);
     });
     channel.onClose((reason) => {
       clearTimeout(timer);
       this.timers.delete(timer);
+      // Our dial was turned down or never answered; a glare or our own stop is no failure of theirs.
+      if (initiator && !channel.wasConnected && (reason === PEER_FULL || reason === CONNECT_TIMEOUT)) this.dialFailures.failed(remote);
       if (this.connections.get(remote)?.channel === channel) this.connections.delete(remote);
       this.log.debug('channel closed', { remote, reason });
       if (!this.stopped) this.refill();
