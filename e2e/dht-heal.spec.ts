@@ -76,7 +76,7 @@ async function heal(replica: 'on' | 'off', openPeer: Fixtures['openPeer'], serve
   test.setTimeout(240_000);
   const members: Member[] = [];
   for (let i = 0; i < BROWSERS; i++) {
-    const peer = await openPeer(`P${i + 1}`, { targetPeers: TARGET, maxPeers: MAX });
+    const peer = await openPeer(`P${i + 1}`, { targetPeers: TARGET, maxPeers: MAX, log: 'debug' });
     members.push({ peer, id: await readPeerId(peer.page) });
   }
   for (const m of members) await openDiagnostics(m.peer.page);

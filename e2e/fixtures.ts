@@ -8,6 +8,7 @@
 //                      enabled. Console errors and page errors are collected per page and attached,
 //                      with an accessibility snapshot of each open page, when the test fails. Every
 //                      context a peer used is closed at the end of the test.
+import { writeFile } from 'node:fs/promises';
 import { test as base, expect, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import { openApp, peerContextOptions } from './support/app';
 import { launchChromium } from './support/chromium';
@@ -21,7 +22,11 @@ export interface Peer {
   readonly context: BrowserContext;
   /** console.error messages and uncaught page errors of this page, in order. */
   readonly consoleErrors: string[];
+  /** Every console message of this page (the last CONSOLE_KEPT), with its time since the page opened. */
+  readonly console: string[];
 }
+
+const CONSOLE_KEPT = 5_000;
 
 export interface OpenPeerOptions {
   /** Cap this tab's WebRTC connections (`?maxPeers=N`). */
@@ -30,6 +35,8 @@ export interface OpenPeerOptions {
   targetPeers?: number;
   /** Open the page in this context (same IndexedDB, same identity) instead of a new one. */
   context?: BrowserContext;
+  /** `?log=LEVEL`: the page logs more; its whole console is attached when the test fails. */
+  log?: 'debug' | 'info';
 }
 
 export type OpenPeer = (name: string, opts?: OpenPeerOptions) => Promise<Peer>;
@@ -104,18 +111,32 @@ export const test = base.extend<LodestoneFixtures>({
       contexts.add(context);
       const page = await context.newPage();
       const consoleErrors: string[] = [];
+      const consoleAll: string[] = [];
+      const opened = Date.now();
       page.on('console', (msg) => {
+        const line = `${((Date.now() - opened) / 1000).toFixed(3)} ${msg.type()} ${msg.text()}`;
+        consoleAll.push(line);
+        if (consoleAll.length > CONSOLE_KEPT) consoleAll.shift();
+        // A logged object shows as "JSHandle@object" in text(): fill in its JSON once it is read.
+        if (msg.args().length > 1) {
+          void Promise.all(msg.args().slice(1).map((a) => a.jsonValue().catch(() => '?')))
+            .then((values) => {
+              const at = consoleAll.lastIndexOf(line);
+              if (at >= 0) consoleAll[at] = `${line.replace(/( JSHandle@\w+)+$/, '')} ${values.map((v) => JSON.stringify(v)).join(' ')}`;
+            })
+            .catch(() => undefined);
+        }
         if (msg.type() !== 'error') return;
         const { url, lineNumber } = msg.location();
         consoleErrors.push(`[console.error] ${msg.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
       });
       page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
       page.on('crash', () => consoleErrors.push('[crash] the page crashed'));
-      const peer: Peer = { name, page, context, consoleErrors };
+      const peer: Peer = { name, page, context, consoleErrors, console: consoleAll };
       peers.push(peer);
 
       await test.step(`open peer ${name}${opts.maxPeers !== undefined ? ` (maxPeers=${opts.maxPeers})` : ''}`, async () => {
-        await openApp(page, server.url, { maxPeers: opts.maxPeers, targetPeers: opts.targetPeers });
+        await openApp(page, server.url, { maxPeers: opts.maxPeers, targetPeers: opts.targetPeers, log: opts.log });
       });
       return peer;
     };
@@ -131,6 +152,12 @@ export const test = base.extend<LodestoneFixtures>({
               body: peer.consoleErrors.join('\n'),
               contentType: 'text/plain',
             });
+          }
+          if (peer.console.length > 0) {
+            // Kept as a file under test-results (the list reporter prints only the head of an attachment).
+            const path = testInfo.outputPath(`console-${file}.txt`);
+            await writeFile(path, peer.console.join('\n'));
+            await testInfo.attach(`console-${file}.txt`, { path, contentType: 'text/plain' });
           }
           if (!peer.page.isClosed()) {
             const snapshot = await peer.page

@@ -130,5 +130,5 @@ export async function openPeerAt(browser: Browser, baseUrl: string, name: string
   const consoleErrors: string[] = [];
   page.on('pageerror', (err) => consoleErrors.push(`[pageerror] ${err.stack ?? err.message}`));
   await test.step(`open peer ${name} on ${baseUrl}`, () => openApp(page, baseUrl));
-  return { name, page, context, consoleErrors };
+  return { name, page, context, consoleErrors, console: [] };
 }

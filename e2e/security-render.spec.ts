@@ -48,7 +48,7 @@ test('HTML in titles and descriptions renders as text on the feed and the permal
   for (const [i, entry] of entries.entries()) {
     await test.step(`permalink ${i + 1}: title and description are text`, async () => {
       const page = await b.context.newPage();
-      const permalink: Peer = { name: `B permalink ${i + 1}`, page, context: b.context, consoleErrors: [] };
+      const permalink: Peer = { name: `B permalink ${i + 1}`, page, context: b.context, consoleErrors: [], console: [] };
       const url = `${server.url}/e/${ids[i]}`;
       await page.goto(url);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText(entry.title, { timeout: SYNC_TIMEOUT });

@@ -36,6 +36,8 @@ export interface MeshParams {
   maxPeers?: number;
   /** `?targetPeers=N`: dial until N neighbours (at most maxPeers). */
   targetPeers?: number;
+  /** `?log=LEVEL`: how much the page logs to its console (kept and attached when a test fails). */
+  log?: 'debug' | 'info';
 }
 
 /** `${baseUrl}/`, plus `?maxPeers=N` / `?targetPeers=N` when given. */
@@ -43,6 +45,7 @@ export function appUrl(baseUrl: string, opts: MeshParams = {}): string {
   const q = new URLSearchParams();
   if (opts.maxPeers !== undefined) q.set('maxPeers', String(opts.maxPeers));
   if (opts.targetPeers !== undefined) q.set('targetPeers', String(opts.targetPeers));
+  if (opts.log !== undefined) q.set('log', opts.log);
   const query = q.toString();
   return `${baseUrl}/` + (query === '' ? '' : `?${query}`);
 }

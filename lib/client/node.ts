@@ -1,6 +1,6 @@
 // Starts this tab's Lodestone node once: database, WebAssembly, identity, replication. Shared by every
 // component through one promise (React StrictMode mounts twice in development).
-import { consoleLogger } from '../core/logger';
+import { consoleLogger, type LogLevel } from '../core/logger';
 import { loadAutomerge } from '../../wasm/automerge-browser';
 import { getDatabase, type LodestoneDatabase } from './database';
 import { loadOrCreateIdentity } from './identity';
@@ -30,9 +30,15 @@ function meshParamFromUrl(name: 'maxPeers' | 'targetPeers'): number | undefined 
   return Number.isInteger(n) && n >= 0 && n <= 64 ? n : undefined;
 }
 
+/** `?log=debug` (or info, warn, error, silent) sets how much this tab logs to the console; warn by default. */
+function logLevelFromUrl(): LogLevel {
+  const raw = new URLSearchParams(window.location.search).get('log');
+  return raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error' || raw === 'silent' ? raw : 'warn';
+}
+
 export function startNode(config: ClientConfig): Promise<LodestoneNode> {
   node ??= (async () => {
-    const logger = consoleLogger('lodestone', 'warn');
+    const logger = consoleLogger('lodestone', logLevelFromUrl());
     const [db] = await Promise.all([getDatabase(), loadAutomerge()]);
     const signer = await loadOrCreateIdentity(db);
     const replication = await coordinateTabs({
