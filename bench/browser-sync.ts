@@ -284,7 +284,10 @@ async function main(): Promise<void> {
     const tpl = await templates(opts.seed, Math.min(n, 256));
     let t0 = performance.now();
     // LOG_LEVEL=info: the server then says why it closes a sync connection (see closeReasons).
-    server = await startServer({ cwd: REPO_ROOT, dataDir, readyTimeoutMs: 300_000, env: { REPLICA: 'on', PEERS: '', LOG_LEVEL: 'info' } });
+    // --profile: the server records a CPU profile of itself until it is stopped after the sync.
+    const serverProfile = join(tmp, 'server-sync.cpuprofile');
+    const profileEnv: Record<string, string> = opts.profile ? { NODE_OPTIONS: `--import ${join(REPO_ROOT, 'bench/support/server-profile.mjs')}`, LODESTONE_SERVER_PROFILE: serverProfile } : {};
+    server = await startServer({ cwd: REPO_ROOT, dataDir, readyTimeoutMs: 300_000, env: { REPLICA: 'on', PEERS: '', LOG_LEVEL: 'info', ...profileEnv } });
     const port = server.port;
     const health = JSON.parse((await fetchOnce('127.0.0.1', port, '/api/health')).body) as { entries?: number };
     console.log(`server: ${server.url}, healthy after ${f1((performance.now() - t0) / 1000)} s, /api/health entries ${health.entries}`);
@@ -386,6 +389,10 @@ async function main(): Promise<void> {
 
     // ---- 5. cold start ----
     await server.stop({ keepDataDir: true });
+    if (opts.profile && existsSync(serverProfile)) {
+      const profile = JSON.parse(readFileSync(serverProfile, 'utf8')) as CpuProfile;
+      printProfileSummary(`CPU profile of the server, start to the end of the sync and baseline (${serverProfile})`, summarizeProfile(profile, { top: 15, repoRoot: REPO_ROOT }));
+    }
     t0 = performance.now();
     server = await startServer({ cwd: REPO_ROOT, dataDir, port, readyTimeoutMs: 120_000, env: { REPLICA: 'off', PEERS: '' } });
     console.log(`server restarted with REPLICA=off on the same port in ${f1((performance.now() - t0) / 1000)} s`);
@@ -442,6 +449,12 @@ async function main(): Promise<void> {
     console.log(
       `        ${int(p.changesMessages)} changes messages (last arrived at ${sec(p.lastChangesAt)}), ${f1(p.bytesIn / 1024 / 1024)} MiB over the WebSocket, ` +
         `${int(p.writeTransactions)} write transactions (first completed at ${sec(p.firstWriteAt)}); ${p.ssrCards} cards server-rendered`,
+    );
+    const at = (t: number | null | undefined) => (t === null || t === undefined ? '–' : sec(t));
+    console.log(
+      `        before the first batch: DOMContentLoaded ${at(p.domContentLoadedAt)}, ${Object.entries(p.marks).map(([k, t]) => `${k} ${at(t)}`).join(', ')}, ` +
+        `socket created ${at(p.socketCreatedAt)}, open ${at(p.socketOpenAt)}; ` +
+        `received ${Object.entries(p.firstIn).map(([k, t]) => `${k} ${at(t)}`).join(', ')}; sent ${Object.entries(p.firstOut).map(([k, t]) => `${k} ${at(t)}`).join(', ')}`,
     );
     console.log(
       `  baseline: raw Dexie bulkPut ${int(base.entriesPerSecond)} entries/s → sync ÷ baseline = ${f2(ratio)} counted from navigation start (floor ≥ 0.5: ${verdict(ratio >= 0.5)}); ` +

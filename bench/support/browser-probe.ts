@@ -22,6 +22,14 @@ export interface ProbeState {
   changesMessages: number;
   /** Binary WebSocket bytes received. */
   bytesIn: number;
+  /** The app's WebSocket to the server: created, opened. */
+  socketCreatedAt: number | null;
+  socketOpenAt: number | null;
+  /** First protocol message of each type received from / sent to the server (e.g. hello, recon, changes). */
+  firstIn: Record<string, number>;
+  firstOut: Record<string, number>;
+  /** The app's own performance marks (name → time), read when the probe is. */
+  marks: Record<string, number>;
   /** Entry IDs (permalinks) of the cards in the server-rendered HTML; null before DOMContentLoaded. */
   ssrCards: number | null;
   /** First card not in the server-rendered HTML: inserted, then the frame after it painted. */
@@ -43,6 +51,11 @@ function probe(): void {
     lastChangesAt: null,
     changesMessages: 0,
     bytesIn: 0,
+    socketCreatedAt: null,
+    socketOpenAt: null,
+    firstIn: {},
+    firstOut: {},
+    marks: {},
     ssrCards: null,
     firstNewCardAt: null,
     firstNewCardPaintAt: null,
@@ -63,17 +76,24 @@ function probe(): void {
   // ---- received `changes` messages ----
   const NativeWebSocket = window.WebSocket;
   const marker = '"type":"changes"';
+  /** The message type named in a frame that starts a protocol message, if it is one. */
+  const typeOf = (data: ArrayBuffer | ArrayBufferView): string | undefined => {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data, 0, Math.min(64, data.byteLength)) : new Uint8Array(data.buffer, data.byteOffset, Math.min(64, data.byteLength));
+    // chunk flag (0 last / 1 more), frame magic 0x4c, frame version 1, then varint header length.
+    if (bytes.length < 12 || bytes[0]! > 1 || bytes[1] !== 0x4c || bytes[2] !== 1) return undefined;
+    let head = '';
+    for (let i = 3; i < bytes.length; i++) head += String.fromCharCode(bytes[i]!);
+    return /"type":"([a-z-]+)"/.exec(head)?.[1];
+  };
   const onFrame = (ev: MessageEvent) => {
     const data: unknown = ev.data;
     if (!(data instanceof ArrayBuffer)) return;
     b.bytesIn += data.byteLength;
-    const bytes = new Uint8Array(data, 0, Math.min(64, data.byteLength));
-    // chunk flag (0 last / 1 more), frame magic 0x4c, frame version 1, then varint header length.
-    if (bytes.length < 24 || bytes[0]! > 1 || bytes[1] !== 0x4c || bytes[2] !== 1) return;
-    let head = '';
-    for (let i = 3; i < bytes.length; i++) head += String.fromCharCode(bytes[i]!);
-    if (!head.includes(marker)) return;
+    const type = typeOf(data);
+    if (type === undefined) return;
     const now = performance.now();
+    b.firstIn[type] ??= now;
+    if (`"type":"${type}"` !== marker) return;
     b.firstChangesAt ??= now;
     b.lastChangesAt = now;
     b.changesMessages++;
@@ -81,7 +101,16 @@ function probe(): void {
   class ProbedWebSocket extends NativeWebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
+      b.socketCreatedAt ??= performance.now();
+      this.addEventListener('open', () => (b.socketOpenAt ??= performance.now()));
       this.addEventListener('message', onFrame);
+    }
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+        const type = typeOf(data as ArrayBuffer | ArrayBufferView);
+        if (type !== undefined) b.firstOut[type] ??= performance.now();
+      }
+      super.send(data);
     }
   }
   window.WebSocket = ProbedWebSocket;
@@ -169,7 +198,9 @@ export async function readProbe(page: Page): Promise<ProbeState> {
   return page.evaluate(() => {
     const b = (window as unknown as { __lodestoneBench?: ProbeState }).__lodestoneBench;
     if (b === undefined) throw new Error('the bench probe is not installed in this page');
-    return { ...b, longtasks: [...b.longtasks] };
+    const marks: Record<string, number> = {};
+    for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('lodestone:')) marks[m.name.slice('lodestone:'.length)] ??= m.startTime;
+    return { ...b, longtasks: [...b.longtasks], marks };
   });
 }
 

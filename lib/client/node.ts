@@ -39,7 +39,9 @@ function logLevelFromUrl(): LogLevel {
 export function startNode(config: ClientConfig): Promise<LodestoneNode> {
   node ??= (async () => {
     const logger = consoleLogger('lodestone', logLevelFromUrl());
+    performance.mark('lodestone:start');
     const [db] = await Promise.all([getDatabase(), loadAutomerge()]);
+    performance.mark('lodestone:database');
     const signer = await loadOrCreateIdentity(db);
     const replication = await coordinateTabs({
       db,

@@ -133,6 +133,8 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   });
   await discovery.start();
   mesh.start();
+  // For the benchmarks' timeline (bench/support/browser-probe.ts reads lodestone:* marks).
+  performance.mark('lodestone:connecting');
   signaling.connect();
   const reconcileTimer = setInterval(() => engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
   const sweep = () =>

@@ -150,6 +150,7 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
     if (closed) return;
     clearInterval(watchdog);
     log.info('this tab holds the connection');
+    performance.mark('lodestone:leader');
     const replication = await options.lead();
     local = replication;
     leaderPeerId = replication.peerId;
