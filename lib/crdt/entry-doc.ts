@@ -9,6 +9,7 @@ import { isAuthorKey, type AuthorKey, type ChangeHash, type EntryId } from '../c
 import { parseLink } from '../core/link';
 import { parseMagnetUri } from '../core/magnet';
 import type { EntryView } from './entry-view';
+import { historyOf } from './history';
 
 export const ENTRY_SCHEMA_VERSION = 1;
 
@@ -68,7 +69,7 @@ export function createEntry(fields: EntryFields, author: AuthorKey, actor: strin
   try {
     const change = A.getLastLocalChange(doc)!;
     const id = entryIdFromChangeHash(A.decodeChange(change).hash);
-    return { id, change, bytes: A.save(doc), view: materializeOrThrow(id, doc) };
+    return { id, change, bytes: historyOf([change]), view: materializeOrThrow(id, doc) };
   } finally {
     A.free(doc);
   }
@@ -95,7 +96,7 @@ function localChange(
     // nothing, so an unchanged document is detected by its heads.
     const change = A.getHeads(doc).join(',') === headsBefore ? undefined : A.getLastLocalChange(doc);
     if (change === undefined) throw new Error('no change was made');
-    return { change, bytes: A.save(doc), view: materializeOrThrow(id, doc) };
+    return { change, bytes: historyOf(A.getAllChanges(doc)), view: materializeOrThrow(id, doc) };
   } finally {
     A.free(doc);
   }
@@ -156,11 +157,12 @@ export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes
     const hashes = changes.map((c) => describeChange(c).hash);
     const missing = A.getMissingDeps(doc, hashes) as ChangeHash[];
     // Not "not missing": getMissingDeps leaves out changes Automerge queued for lack of their deps,
-    // which save() does not keep.
+    // which the history does not keep.
     const applied = hashes.filter((h) => A.hasHeads(doc, [h])) as ChangeHash[];
     const missingDeps = missing.filter((h) => !hashes.includes(h));
     return {
-      bytes: changed || bytes === undefined ? A.save(doc) : bytes,
+      // A document stored before histories were (a saved document) becomes a history when it changes.
+      bytes: changed || bytes === undefined ? historyOf(A.getAllChanges(doc)) : bytes,
       view: materialize(id, doc),
       applied,
       missingDeps,

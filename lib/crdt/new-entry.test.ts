@@ -22,7 +22,7 @@ beforeAll(async () => {
   a2 = author + '0000000000000002';
 });
 
-/** The Automerge document bytes as the generic path would have saved them. */
+/** Stored bytes as one saved Automerge document, so two stored forms compare byte for byte. */
 function normalised(bytes: Uint8Array): Uint8Array {
   const doc = A.load(bytes);
   try {
@@ -39,7 +39,7 @@ function expectSameAsGeneric(id: EntryId, changes: Uint8Array[]): { fast: MergeR
   expect(fast.applied).toEqual(generic.applied);
   expect(fast.missingDeps).toEqual(generic.missingDeps);
   expect(fast.changed).toBe(generic.changed);
-  expect(normalised(fast.bytes)).toEqual(generic.bytes);
+  expect(normalised(fast.bytes)).toEqual(normalised(generic.bytes));
   // What later reads of the stored document see.
   expect(viewFromBytes(id, fast.bytes)).toEqual(viewFromBytes(id, generic.bytes));
   expect(headsOf(fast.bytes)).toEqual(headsOf(generic.bytes));

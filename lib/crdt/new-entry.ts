@@ -10,6 +10,7 @@
 import * as A from '@automerge/automerge/slim';
 import { concatBytes } from '../core/bytes';
 import type { ChangeHash, EntryId } from '../core/ids';
+import { historyOf } from './history';
 import { describeChange, mergeChanges, viewFromFields, type ChangeFacts, type MergeResult } from './entry-doc';
 
 /** mergeChanges(id, undefined, changes), by the cheapest route that gives the same result. */
@@ -55,7 +56,7 @@ function fromCreatingChange(id: EntryId, change: Uint8Array): MergeResult | unde
   if (root === undefined) return undefined;
   return {
     // A copy: the change may be a view into a whole received message.
-    bytes: change.slice(),
+    bytes: historyOf([change]),
     view: viewFromFields(id, root, [facts.hash]),
     applied: [facts.hash],
     missingDeps: [],
@@ -81,7 +82,7 @@ function fromHistory(id: EntryId, changes: readonly Uint8Array[]): MergeResult |
     // Anything Automerge could not place (a dependency outside this batch) is the generic path's to report.
     if (A.getMissingDeps(doc, []).length > 0 || !hashes.every((h) => A.hasHeads(doc, [h]))) return undefined;
     return {
-      bytes: A.save(doc),
+      bytes: historyOf(A.getAllChanges(doc)),
       view: viewFromFields(id, doc as unknown as Readonly<Record<string, unknown>>, A.getHeads(doc)),
       applied: hashes,
       missingDeps: [],

@@ -24,6 +24,7 @@ import { mergeNew } from '../crdt/new-entry';
 import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
+import { splitHistory } from '../crdt/history';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
 import { DEFAULT_POLICY, precheckChange, type PolicyOptions, type RejectReason } from './change-policy';
@@ -470,9 +471,18 @@ export class Replica {
       if (doc === undefined) continue;
       const sigs = decodeSignatures(doc.sigs);
       const changes: SignedChange[] = [];
-      for (const change of changesSince(doc.bytes, r.heads)) {
-        const sig = sigs.get(describeChange(change).hash);
-        if (sig !== undefined) changes.push({ change, sig });
+      // The whole history of an entry stored as one is its stored bytes, cut: no document is loaded.
+      const whole = r.heads.length === 0 ? splitHistory(doc.bytes) : undefined;
+      if (whole !== undefined) {
+        for (const { change, hash } of whole) {
+          const sig = sigs.get(hash);
+          if (sig !== undefined) changes.push({ change, sig });
+        }
+      } else {
+        for (const change of changesSince(doc.bytes, r.heads)) {
+          const sig = sigs.get(describeChange(change).hash);
+          if (sig !== undefined) changes.push({ change, sig });
+        }
       }
       if (changes.length > 0) out.push({ id: r.id, changes });
     }
