@@ -1,6 +1,7 @@
 // Entries are stored as their histories (lib/crdt/history.ts), and a whole history is served by
 // cutting the stored bytes. Entries stored before, as saved Automerge documents, are served the
-// same changes through Automerge, and become histories when they next change.
+// same changes through Automerge, and become histories when they next change. And what a merge reads
+// first: only the documents of entries the replica holds.
 import * as A from '@automerge/automerge';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EntryId } from '../core/ids';
@@ -66,5 +67,29 @@ describe('stored histories', () => {
     await replica.edit(alice, ids[0]!, { title: 'Edited later' });
     await replica.settled();
     expect(splitHistory(store.entries.get(ids[0]!)!.bytes)).toHaveLength(2);
+  });
+});
+
+describe('reading before merging', () => {
+  it('asks the store only for entries it holds', async () => {
+    const { replica: author, ids } = await authored();
+    const incoming = await author.changesFor(whole(ids));
+    const store = new MemoryStore();
+    const asked: EntryId[][] = [];
+    const getDocs = store.getDocs.bind(store);
+    store.getDocs = (wanted) => {
+      asked.push([...wanted]);
+      return getDocs(wanted);
+    };
+    const replica = new Replica({ store });
+    await replica.open();
+    // A new visitor's catch-up: nothing held, nothing read.
+    const first = await replica.applyRemote(incoming.slice(0, 2));
+    expect(first.accepted).toHaveLength(2);
+    expect(asked).toEqual([]);
+    // One held, one new: only the held one is read.
+    await replica.applyRemote([incoming[0]!, incoming[2]!]);
+    expect(asked).toEqual([[ids[0]]]);
+    expect(store.entries.size).toBe(3);
   });
 });

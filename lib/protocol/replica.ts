@@ -244,14 +244,20 @@ export class Replica {
     for (const b of batches) b.resolve();
   }
 
-  /** The store's documents, with the entries of unfinished writes in their place. */
+  /**
+   * The store's documents, with the entries of unfinished writes in their place. Entries the index
+   * does not hold are not asked for: this replica is its store's one writer, so they are not there.
+   * (A new visitor's catch-up is all such entries, and in IndexedDB each read would wait for the
+   * commit of the write before it, holding the next batch's merge behind the last one's write.)
+   */
   private async readDocs(ids: readonly EntryId[]): Promise<Map<EntryId, StoredDoc>> {
     const before = new Map<EntryId, StoredEntry>();
     for (const id of ids) {
       const e = this.unwritten.get(id);
       if (e !== undefined) before.set(id, e);
     }
-    const docs = await this.store.getDocs(ids);
+    const held = ids.filter((id) => this.index.digestOf(id) !== undefined && !before.has(id));
+    const docs = held.length === 0 ? new Map<EntryId, StoredDoc>() : await this.store.getDocs(held);
     // A write that finished meanwhile may or may not be in what the store returned: keep what was handed to it.
     for (const id of ids) {
       const e = this.unwritten.get(id) ?? before.get(id);
