@@ -50,7 +50,7 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
       lead: () =>
         replicateLodestone({
           collection: db.entries,
-          docsCollection: db.docs,
+          legacyDocsCollection: db.docs,
           blobsCollection: db.blobs,
           signer,
           signalingUrl: window.location.origin,

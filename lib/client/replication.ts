@@ -17,6 +17,7 @@ import { realScheduler } from '../discovery/dht/transport';
 import { generateIdentity, signerFromIdentity } from '../crdt/envelope';
 import { Replica } from '../protocol/replica';
 import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
+import { IdbDocStore } from '../storage/idb-doc-store';
 import { RxdbReplicaStore } from '../storage/rxdb-store';
 import { SocketIoChannel } from '../transports/socketio';
 import type { LodestoneCollections } from './database';
@@ -31,7 +32,8 @@ const BLOB_SWEEP_MS = 10 * 60_000;
 
 export interface ReplicateLodestoneOptions {
   collection: LodestoneCollections['entries'];
-  docsCollection: LodestoneCollections['docs'];
+  /** Where entry documents were kept before they had a database of their own: moved out at start. */
+  legacyDocsCollection: LodestoneCollections['docs'];
   blobsCollection: LodestoneCollections['blobs'];
   signer: Signer;
   /** Socket.IO signaling server (usually this page's origin). */
@@ -78,7 +80,10 @@ export interface LodestoneReplicationState {
 export async function replicateLodestone(options: ReplicateLodestoneOptions): Promise<LodestoneReplicationState> {
   const log = options.logger;
   const peerId = randomHex(16) as PeerId;
-  const store = new RxdbReplicaStore(options.collection, options.docsCollection);
+  const docs = await IdbDocStore.open(options.collection.database.name);
+  const moved = await docs.migrateFrom(options.legacyDocsCollection);
+  if (moved > 0) log.info('moved entry documents to their own database', { moved });
+  const store = new RxdbReplicaStore(options.collection, docs);
   // Merging is synchronous WebAssembly work: slices of it, with the page getting a turn in between.
   // Chromium verifies Ed25519 on the calling thread: signatures go to workers, checked alongside the merges.
   const verifier = signatureWorkers(log);
@@ -195,6 +200,9 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
       peers$.complete();
       signaling$.complete();
       error$.complete();
+      // Once the writes under way are done (the page may go before: nothing is lost that the next
+      // reconciliation does not bring back).
+      void replica.settled().finally(() => docs.close());
     },
   };
 }

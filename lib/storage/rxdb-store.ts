@@ -1,11 +1,11 @@
-// The browser's ReplicaStore over RxDB collections (Dexie/IndexedDB). Writes are one bulk call per
-// collection per batch. Writes made by another tab arrive through RxDB's multi-instance events and
+// The browser's ReplicaStore: views in an RxDB collection (Dexie/IndexedDB), documents in an
+// IndexedDB database of their own (idb-doc-store.ts). Writes are one bulk call per store per slice. Writes made by another tab arrive through RxDB's multi-instance events and
 // are reported as external writes, so the engine can tell its peers.
 import type { RxCollection } from 'rxdb/plugins/core';
-import { fromBase64, toBase64 } from '../core/bytes';
 import type { EntryId } from '../core/ids';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
-import type { EntryDocDoc, EntryViewDoc } from './rxdb-schema';
+import type { IdbDocStore } from './idb-doc-store';
+import type { EntryViewDoc } from './rxdb-schema';
 import { toViewDoc } from './view-doc';
 
 /**
@@ -20,7 +20,7 @@ export class RxdbReplicaStore implements ReplicaStore {
 
   constructor(
     readonly views: RxCollection<EntryViewDoc>,
-    readonly docs: RxCollection<EntryDocDoc>,
+    readonly docs: IdbDocStore,
   ) {}
 
   async loadIndex(): Promise<IndexRow[]> {
@@ -28,12 +28,8 @@ export class RxdbReplicaStore implements ReplicaStore {
     return all.map((d) => ({ id: d.id as EntryId, headsDigest: d.headsDigest, createdAt: d.createdAt }));
   }
 
-  async getDocs(ids: readonly EntryId[]) {
-    const out = new Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>();
-    if (ids.length === 0) return out;
-    const found = await this.docs.findByIds([...ids]).exec();
-    for (const [id, doc] of found) out.set(id as EntryId, { bytes: fromBase64(doc.bytes), sigs: fromBase64(doc.sigs) });
-    return out;
+  getDocs(ids: readonly EntryId[]) {
+    return this.docs.get(ids);
   }
 
   async putEntries(entries: readonly StoredEntry[]): Promise<void> {
@@ -44,7 +40,7 @@ export class RxdbReplicaStore implements ReplicaStore {
       const slice = entries.slice(i, i + WRITE_SLICE);
       // Documents before views: a crash in between leaves a view older than its document, which the next
       // merge repairs, never a view that claims changes the document lacks.
-      await throwOnErrors(this.docs.bulkUpsert(slice.map((e) => ({ id: e.id, bytes: toBase64(e.bytes), sigs: toBase64(e.sigs) }))));
+      await this.docs.put(slice.map((e) => ({ id: e.id, bytes: e.bytes, sigs: e.sigs })));
       await throwOnErrors(this.views.bulkUpsert(slice.map((e) => toViewDoc(e.view))));
     }
   }

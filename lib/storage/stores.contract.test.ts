@@ -7,6 +7,7 @@ import { createRxDatabase } from 'rxdb/plugins/core';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { MemoryStore } from '../testing/memory-store';
 import { replicaStoreContract } from '../testing/replica-store-contract';
+import { IdbDocStore } from './idb-doc-store';
 import { RxdbReplicaStore } from './rxdb-store';
 import { lodestoneCollections } from './rxdb-collections';
 import { SqlReplicaStore } from './sql-store';
@@ -36,19 +37,22 @@ replicaStoreContract('rxdb + dexie (browser)', async () => {
   const name = `contract${Date.now()}${dbCounter++}`;
   const open = async () => {
     const db = await createRxDatabase({ name, storage: getRxStorageDexie(), multiInstance: false });
-    const cols = await db.addCollections({ entries: lodestoneCollections.entries, docs: lodestoneCollections.docs });
-    return { db, store: new RxdbReplicaStore(cols.entries, cols.docs) };
+    const cols = await db.addCollections({ entries: lodestoneCollections.entries });
+    const docs = await IdbDocStore.open(name);
+    return { db, docs, store: new RxdbReplicaStore(cols.entries, docs) };
   };
   let current = await open();
   return {
     store: current.store,
     reopen: async () => {
       await current.db.close();
+      current.docs.close();
       current = await open();
       return current.store;
     },
     close: async () => {
       await current.db.remove();
+      await current.docs.remove();
     },
   };
 });
