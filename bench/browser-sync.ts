@@ -15,14 +15,14 @@
 //    context, so IndexedDB is on disk as for a real visitor; `--storage memory` uses an incognito-like
 //    context, whose IndexedDB lives in memory). Every page gets the probe of bench/support/browser-probe.ts.
 // 3. Sync: opens `/` as a new visitor and polls (every 0.5 s) the number of documents in the app's
-//    `entries` and `docs` IndexedDB tables until both hold N. Reports the time from navigation start
+//    `entries` collection and the documents' database until both hold N. Reports the time from navigation start
 //    to the last write, the first `changes` message received, the first card that was not in the
 //    server-rendered HTML, and the main thread's long tasks. Stops at once, saying to rebuild, when the
 //    server refuses the page's protocol version (a build older than lib/).
 // 4. Baseline (the app's page parked on about:blank): in a blank page of the same origin, Dexie (the
-//    library RxDB's storage uses) bulkPuts N view documents and N saved-document records, shaped and
-//    sized as the app stores them, into two tables of a scratch database, one transaction per batch of
-//    B entries. Entries per second.
+//    library RxDB's storage uses) bulkPuts N view documents (shaped as RxDB stores them) and N document
+//    records (bytes, as lib/storage/idb-doc-store.ts stores them) into two tables of a scratch
+//    database, one transaction per batch of B entries. Entries per second.
 // 5. Cold start: restarts the server on the same port with REPLICA=off (signaling only: no server
 //    replica, so the server-rendered feed is empty and nothing syncs) and loads `/` again R times in
 //    the same profile: time from navigation start to the first feed card (necessarily from IndexedDB).
@@ -35,7 +35,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { toBase64 } from '../lib/core/bytes';
 import { encodeSignatures } from '../lib/crdt/signature-set';
 import { toViewDoc } from '../lib/storage/view-doc';
 import { assertChromiumInstalled, chromiumLaunchOptions } from '../e2e/support/chromium';
@@ -111,7 +110,7 @@ interface Templates {
   docJsonBytes: number;
 }
 
-/** Documents shaped and sized as RxDB stores them (with its _deleted, _rev, _meta and _attachments fields). */
+/** Views shaped and sized as RxDB stores them (with its _deleted, _rev, _meta and _attachments fields); documents as the app stores them. */
 async function templates(seed: number, n: number): Promise<Templates> {
   const views: Templates['views'] = [];
   const docs: Templates['docs'] = [];
@@ -119,11 +118,13 @@ async function templates(seed: number, n: number): Promise<Templates> {
   for await (const batch of generateEntries({ entries: n, seed })) {
     for (const g of batch) {
       views.push({ ...toViewDoc(g.entry.view), ...rxdbMeta() });
-      docs.push({ id: g.entry.id, bytes: toBase64(g.entry.bytes), sigs: toBase64(encodeSignatures(new Map([[g.hash, g.sig]]))), ...rxdbMeta() });
+      // As the app stores a document (lib/storage/idb-doc-store.ts): bytes, no RxDB fields.
+      docs.push({ id: g.entry.id, bytes: [...g.entry.bytes], sigs: [...encodeSignatures(new Map([[g.hash, g.sig]]))] });
     }
   }
   const mean = (xs: Array<Record<string, unknown>>) => xs.reduce((s, x) => s + JSON.stringify(x).length, 0) / xs.length;
-  return { views, docs, viewJsonBytes: mean(views), docJsonBytes: mean(docs) };
+  const docBytes = docs.reduce((s, d) => s + (d.bytes as number[]).length + (d.sigs as number[]).length, 0) / docs.length;
+  return { views, docs, viewJsonBytes: mean(views), docJsonBytes: docBytes };
 }
 
 interface BaselineResult {
@@ -158,7 +159,8 @@ async function runBaseline(context: BrowserContext, url: string, t: Templates, n
             const id = k.toString(16).padStart(32, '0');
             const view = views[k % views.length]!;
             vs.push({ ...view, id, createdAt: (view.createdAt as number) + k });
-            ds.push({ ...docs[k % docs.length]!, id });
+            const doc = docs[k % docs.length]!;
+            ds.push({ id, bytes: new Uint8Array(doc.bytes as number[]), sigs: new Uint8Array(doc.sigs as number[]) });
           }
           v.push(vs);
           d.push(ds);
@@ -383,7 +385,7 @@ async function main(): Promise<void> {
     // ---- 4. baseline (after the sync, with the app's page parked on about:blank) ----
     const base = await runBaseline(context, server.url, tpl, n, opts.baselineBatch);
     console.log(
-      `baseline: Dexie bulkPut of ${int(n)} entries (a view of ${f0(tpl.viewJsonBytes)} B and a document record of ${f0(tpl.docJsonBytes)} B as JSON each, ` +
+      `baseline: Dexie bulkPut of ${int(n)} entries (a view of ${f0(tpl.viewJsonBytes)} B as JSON and a document record of ${f0(tpl.docJsonBytes)} B of bytes each, ` +
         `2 tables, ${opts.baselineBatch} entries per transaction): ${sec(base.ms)}, ${int(base.entriesPerSecond)} entries/s, longest task ${f0(base.longest.maxMs)} ms`,
     );
 

@@ -8,7 +8,7 @@
 //   (chunk flag, frame magic 0x4c, version 1) whose JSON header says "type":"changes" counts as the
 //   start of a received batch;
 // - writes to the replica: every completed readwrite transaction on the RxDB/Dexie databases of the
-//   `entries` and `docs` collections (their time and number);
+//   `entries` collection and on the entry documents' own database (their time and number);
 // - feed cards: a MutationObserver on the document notes the first <article> inserted into the
 //   [role=feed] element whose permalink (/e/<id>) was not in the server-rendered HTML (read at
 //   DOMContentLoaded), and when the frame after it was painted (requestAnimationFrame, then a task).
@@ -115,8 +115,8 @@ function probe(): void {
   }
   window.WebSocket = ProbedWebSocket;
 
-  // ---- writes to the entries and docs collections ----
-  const replicaDb = /^rxdb-dexie-.*--(entries|docs)$/;
+  // ---- writes to the entries collection and the documents' database ----
+  const replicaDb = /^(rxdb-dexie-.*--entries|lodestone-docs)$/;
   const nativeTransaction = IDBDatabase.prototype.transaction;
   IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
     const tx = nativeTransaction.apply(this, args);
@@ -248,7 +248,7 @@ export async function countReplica(page: Page): Promise<ReplicaCount> {
     const names = (await indexedDB.databases()).map((d) => d.name ?? '');
     const find = (suffix: string) => names.find((n) => /^rxdb-dexie-lodestone--\d+--/.test(n) && n.endsWith(`--${suffix}`));
     const viewsDb = find('entries');
-    const docsDb = find('docs');
+    const docsDb = names.find((n) => n === 'lodestone-docs');
     const b = (window as unknown as { __lodestoneBench?: ProbeState }).__lodestoneBench;
     return {
       views: viewsDb === undefined ? 0 : await count(viewsDb),
