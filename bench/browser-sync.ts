@@ -45,6 +45,7 @@ import { printProfileSummary, summarizeProfile, type CpuProfile } from './suppor
 import { generateEntries, generateReplica } from './support/entries';
 import { readArgs, positiveInt } from './support/args';
 import { fetchOnce } from './support/load';
+import { installPageBatches, type PageBatchesFn } from './support/page-batches';
 
 interface Options {
   entries: number;
@@ -141,30 +142,16 @@ async function runBaseline(context: BrowserContext, url: string, t: Templates, n
     await page.route(blank, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>baseline</title><body></body>' }));
     await page.goto(blank);
     await page.addScriptTag({ path: join(REPO_ROOT, 'node_modules', 'dexie', 'dist', 'dexie.min.js') });
+    await installPageBatches(page);
     const ms = await page.evaluate(
       async ({ n, batch, views, docs }) => {
-        type Row = Record<string, unknown>;
         const D = (window as unknown as { Dexie: new (name: string) => any }).Dexie; // eslint-disable-line @typescript-eslint/no-explicit-any
         const name = `lodestone-bench-baseline-${Date.now()}`;
         const db = new D(name);
         db.version(1).stores({ views: 'id, createdAt', docs: 'id' });
         await db.open();
         // Every document is a template's copy under its own 32-hex ID, built before the clock starts.
-        const v: Row[][] = [];
-        const d: Row[][] = [];
-        for (let i = 0; i < n; i += batch) {
-          const vs: Row[] = [];
-          const ds: Row[] = [];
-          for (let k = i; k < Math.min(n, i + batch); k++) {
-            const id = k.toString(16).padStart(32, '0');
-            const view = views[k % views.length]!;
-            vs.push({ ...view, id, createdAt: (view.createdAt as number) + k });
-            const doc = docs[k % docs.length]!;
-            ds.push({ id, bytes: new Uint8Array(doc.bytes as number[]), sigs: new Uint8Array(doc.sigs as number[]) });
-          }
-          v.push(vs);
-          d.push(ds);
-        }
+        const { views: v, docs: d } = (window as unknown as { __lodestoneBatches: PageBatchesFn }).__lodestoneBatches(n, batch, views, docs, true);
         const t0 = performance.now();
         for (let b = 0; b < v.length; b++) {
           await db.transaction('rw', db.docs, db.views, async () => {

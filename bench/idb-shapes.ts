@@ -20,6 +20,7 @@ import { toViewDoc } from '../lib/storage/view-doc';
 import { toBase64 } from '../lib/core/bytes';
 import { encodeSignatures } from '../lib/crdt/signature-set';
 import { generateEntries } from './support/entries';
+import { installPageBatches, type PageBatchesFn } from './support/page-batches';
 
 const { values } = parseArgs({ options: { entries: { type: 'string' }, batch: { type: 'string' }, rounds: { type: 'string' } } });
 const n = Number(values.entries ?? 10_000);
@@ -28,14 +29,14 @@ const rounds = Number(values.rounds ?? 3);
 
 const views: Array<Record<string, unknown>> = [];
 const docs: Array<Record<string, unknown>> = [];
-const bins: Array<{ bytes: number[]; sigs: number[] }> = [];
+const bins: Array<{ id: string; bytes: number[]; sigs: number[] }> = [];
 const meta = () => ({ _deleted: '0', _attachments: {}, _rev: '1-bchdkqfjtx', _meta: { lwt: Date.now() + 0.01 } });
 for await (const b of generateEntries({ entries: Math.min(n, 256), seed: 1 })) {
   for (const g of b) {
     const sigs = encodeSignatures(new Map([[g.hash, g.sig]]));
     views.push({ ...toViewDoc(g.entry.view), ...meta() });
     docs.push({ id: g.entry.id, bytes: toBase64(g.entry.bytes), sigs: toBase64(sigs), ...meta() });
-    bins.push({ bytes: [...g.entry.bytes], sigs: [...sigs] });
+    bins.push({ id: g.entry.id, bytes: [...g.entry.bytes], sigs: [...sigs] });
   }
 }
 
@@ -44,10 +45,9 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const port = (server.address() as { port: number }).port;
 const browser = await chromium.launchPersistentContext(join('/tmp', `idb-shapes-${Date.now()}`), chromiumLaunchOptions());
 const page = await browser.newPage();
-// tsx names the functions it compiles with a helper that does not exist in the page.
-await page.addInitScript('window.__name = (f) => f');
 await page.goto(`http://127.0.0.1:${port}/`);
 await page.addScriptTag({ path: join(REPO_ROOT, 'node_modules', 'dexie', 'dist', 'dexie.min.js') });
+await installPageBatches(page);
 
 const layouts = ['baseline', 'rxdb-indexes', 'two-dbs', 'binary-docs'] as const;
 const results: Record<string, number[]> = {};
@@ -85,21 +85,7 @@ for (let r = 0; r < rounds; r++) {
             await vdb.docs.bulkPut(v);
           };
         }
-        const binary = bins.map((b) => ({ bytes: new Uint8Array(b.bytes), sigs: new Uint8Array(b.sigs) }));
-        const vs: Row[][] = [];
-        const ds: Row[][] = [];
-        for (let i = 0; i < n; i += batch) {
-          const vb: Row[] = [];
-          const db: Row[] = [];
-          for (let k = i; k < Math.min(n, i + batch); k++) {
-            const id = k.toString(16).padStart(32, '0');
-            const view = views[k % views.length]!;
-            vb.push({ ...view, id, createdAt: (view.createdAt as number) + k, feedOrder: 1e15 - k });
-            db.push(layout === 'binary-docs' ? { id, ...binary[k % binary.length]! } : { ...docs[k % docs.length]!, id });
-          }
-          vs.push(vb);
-          ds.push(db);
-        }
+        const { views: vs, docs: ds } = (window as unknown as { __lodestoneBatches: PageBatchesFn }).__lodestoneBatches(n, batch, views, layout === 'binary-docs' ? bins : docs, layout === 'binary-docs');
         const t0 = performance.now();
         for (let b = 0; b < vs.length; b++) await write(vs[b]!, ds[b]!);
         const ms = performance.now() - t0;
