@@ -65,6 +65,9 @@ export class MeshManager {
   private refillTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   private dhtRefilling = false;
+  /** A refill planned for when a paused peer may be dialled again. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryAt: number | undefined;
   private nextSampleAt = 0;
   private sampleBackoff = SAMPLE_BACKOFF_MS;
   private readonly unsubscribe: Array<() => void> = [];
@@ -152,6 +155,10 @@ export class MeshManager {
       const candidates = await discovery.candidates(new Set(this.connections.keys()), wanted + 1);
       if (this.stopped) return;
       const fresh = candidates.filter((c) => this.dialable(c.peerId));
+      // Peers paused after a failed dial may have room by the end of the pause: look again then,
+      // rather than at the next periodic refill.
+      const resume = Math.min(...candidates.map((c) => this.dialFailures.pausedUntil(c.peerId) || Number.POSITIVE_INFINITY));
+      if (Number.isFinite(resume)) this.refillAt(resume);
       if (fresh.length === 0) return this.sampleFromSignaling();
       // A random pick among them, not the closest: neighbours spread over the network. Each is
       // pinged first and dialled as soon as it answers, while there is room: one more than wanted,
@@ -171,6 +178,24 @@ export class MeshManager {
     } finally {
       this.dhtRefilling = false;
     }
+  }
+
+  /** One refill at `at` (epoch ms), unless one is due sooner. */
+  private refillAt(at: number): void {
+    if (this.stopped || (this.retryAt !== undefined && this.retryAt <= at)) return;
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.timers.delete(this.retryTimer);
+    }
+    this.retryAt = at;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.retryTimer = undefined;
+      this.retryAt = undefined;
+      this.refill();
+    }, Math.max(0, at - Date.now()) + 50);
+    this.retryTimer = timer;
+    this.timers.add(timer);
   }
 
   /** Not connected or connecting, not us, not banned, and not paused after failed dials. */
