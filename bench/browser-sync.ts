@@ -217,6 +217,8 @@ interface SyncResult {
   probe: ProbeState;
   longAll: LongTaskSummary;
   longSync: LongTaskSummary;
+  /** The page's JavaScript heap after the sync and a full garbage collection. */
+  heapBytes: number;
 }
 
 async function main(): Promise<void> {
@@ -345,6 +347,11 @@ async function main(): Promise<void> {
     }
     const probe = await readProbe(page);
     if (cdpSync !== undefined) await stopProfile(cdpSync, join(tmp, 'sync.cpuprofile'), 'CPU profile of the page during the sync');
+    // What the page keeps once synced: its JavaScript heap after a full collection.
+    const heapCdp = await page.context().newCDPSession(page);
+    await heapCdp.send('HeapProfiler.collectGarbage');
+    const { usedSize: heapBytes } = (await heapCdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    await heapCdp.detach();
     const totalMs = complete ? (last.lastWriteAt ?? last.now) : last.now;
     const sync: SyncResult = {
       complete,
@@ -354,6 +361,7 @@ async function main(): Promise<void> {
       probe,
       longAll: summarizeLongTasks(probe.longtasks, 0, totalMs),
       longSync: summarizeLongTasks(probe.longtasks, probe.firstChangesAt ?? 0, totalMs),
+      heapBytes,
     };
     if (!complete || probe.firstChangesAt === null) {
       console.log(
@@ -452,6 +460,7 @@ async function main(): Promise<void> {
     console.log(
       `  first synced entry in the feed: inserted ${f0(cardInsertAfterBatch)} ms, painted ${f0(cardAfterBatch)} ms after the first batch arrived (floor ≤ 1000 ms: ${verdict(cardAfterBatch <= 1000)})`,
     );
+    console.log(`  page's JavaScript heap after the sync and a full collection: ${f1(sync.heapBytes / 1024 / 1024)} MiB (${f0(sync.heapBytes / n)} B per entry)`);
     console.log(
       `  long tasks, navigation → synced: ${sync.longAll.count} (${sync.longAll.over100} over 100 ms), longest ${f0(sync.longAll.maxMs)} ms, ` +
         `total ${f1(sync.longAll.totalMs / 1000)} s of ${f1(s)} s (blocking time ${f1(sync.longAll.blockingMs / 1000)} s) (floor: longest < 100 ms: ${verdict(sync.longAll.maxMs < 100)})`,
@@ -485,6 +494,7 @@ async function main(): Promise<void> {
           lastBatchMs: round(p.lastChangesAt),
           changesMessages: p.changesMessages,
           firstCardAfterBatchMs: round(cardAfterBatch),
+          heapMiB: round(sync.heapBytes / 1024 / 1024, 1),
           firstCardInsertedAfterBatchMs: round(cardInsertAfterBatch),
           longTasks: { ...sync.longAll, maxMs: round(sync.longAll.maxMs), blockingMs: round(sync.longAll.blockingMs), totalMs: round(sync.longAll.totalMs) },
         },
