@@ -9,7 +9,7 @@ import { isAuthorKey, type AuthorKey, type ChangeHash, type EntryId } from '../c
 import { parseLink } from '../core/link';
 import { parseMagnetUri } from '../core/magnet';
 import type { EntryView } from './entry-view';
-import { historyOf } from './history';
+import { CHUNK_MAGIC, CHUNK_TYPE_CHANGE, historyOf } from './history';
 
 export const ENTRY_SCHEMA_VERSION = 1;
 
@@ -224,15 +224,12 @@ export interface ChangeFacts {
   ops: ChangeOp[];
 }
 
-const CHANGE_MAGIC = [0x85, 0x6f, 0x4a, 0x83];
-const CHUNK_TYPE_CHANGE = 1;
-
 /**
  * True for an uncompressed change chunk. Automerge also accepts compressed chunks, which inflate by
  * up to ~1000× while being decoded; our peers never send them, so they are refused unread.
  */
 export function isPlainChange(bytes: Uint8Array): boolean {
-  return bytes.length > 9 && CHANGE_MAGIC.every((b, i) => bytes[i] === b) && bytes[8] === CHUNK_TYPE_CHANGE;
+  return bytes.length > 9 && CHUNK_MAGIC.every((b, i) => bytes[i] === b) && bytes[8] === CHUNK_TYPE_CHANGE;
 }
 
 /**

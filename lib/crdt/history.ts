@@ -11,8 +11,9 @@ import { concatBytes, toHex } from '../core/bytes';
 import { sha256 } from '../core/hash';
 import type { ChangeHash } from '../core/ids';
 
-const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
-const TYPE_CHANGE = 1;
+/** The first bytes of every Automerge chunk, and the chunk type of an uncompressed change. */
+export const CHUNK_MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
+export const CHUNK_TYPE_CHANGE = 1;
 
 export interface HistoryChange {
   /** The change chunk (a view into the stored bytes). */
@@ -20,9 +21,9 @@ export interface HistoryChange {
   hash: ChangeHash;
 }
 
-/** A history of the given changes (in causal order, as Automerge's getAllChanges returns them). */
+/** A history of the given changes (in causal order, as Automerge's getAllChanges returns them): a copy. */
 export function historyOf(changes: readonly Uint8Array[]): Uint8Array {
-  return changes.length === 1 ? changes[0]!.slice() : concatBytes(changes);
+  return concatBytes(changes);
 }
 
 /**
@@ -35,8 +36,8 @@ export function splitHistory(bytes: Uint8Array): HistoryChange[] | undefined {
   let at = 0;
   while (at < bytes.length) {
     if (bytes.length - at < 10) return undefined;
-    for (let i = 0; i < 4; i++) if (bytes[at + i] !== MAGIC[i]) return undefined;
-    if (bytes[at + 8] !== TYPE_CHANGE) return undefined;
+    for (let i = 0; i < 4; i++) if (bytes[at + i] !== CHUNK_MAGIC[i]) return undefined;
+    if (bytes[at + 8] !== CHUNK_TYPE_CHANGE) return undefined;
     // ULEB128 length, at most 5 bytes (a chunk is far below 4 GiB).
     let length = 0;
     let p = at + 9;

@@ -1,6 +1,7 @@
 // The browser's ReplicaStore: views in an RxDB collection (Dexie/IndexedDB), documents in an
-// IndexedDB database of their own (idb-doc-store.ts). Writes are one bulk call per store per slice. Writes made by another tab arrive through RxDB's multi-instance events and
-// are reported as external writes, so the engine can tell its peers.
+// IndexedDB database of their own (idb-doc-store.ts). Writes are one bulk call per store per slice.
+// Writes made by another tab arrive through RxDB's multi-instance events and are reported as
+// external writes, so the engine can tell its peers.
 import type { RxCollection } from 'rxdb/plugins/core';
 import type { EntryId } from '../core/ids';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
@@ -9,8 +10,8 @@ import type { EntryViewDoc } from './rxdb-schema';
 import { toViewDoc } from './view-doc';
 
 /**
- * Entries written per bulk call (one IndexedDB transaction per collection): about 25 ms of the page's
- * main thread for the puts and 15 ms for RxDB's read of the documents before them, in Chromium.
+ * Entries written per bulk call (one IndexedDB transaction per store): a slice's puts, and RxDB's read of
+ * the views before it writes them, stay a few tens of milliseconds of the page's main thread.
  */
 const WRITE_SLICE = 256;
 
