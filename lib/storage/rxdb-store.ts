@@ -47,12 +47,20 @@ export class RxdbReplicaStore implements ReplicaStore {
   }
 
   onExternalWrite(listener: (rows: IndexRow[]) => void): () => void {
-    const sub = this.views.$.subscribe((event) => {
-      const data = event.documentData as EntryViewDoc | undefined;
-      if (data === undefined) return;
-      const key = `${data.id}:${data.headsDigest}`;
-      if (this.ownWrites.delete(key)) return;
-      listener([{ id: data.id as EntryId, headsDigest: data.headsDigest, createdAt: data.createdAt }]);
+    // Event bulks, not `views.$`: RxDB 17.6 caches the events it derives for `$` in a module-level Map
+    // keyed by bulk and never emptied, so every view ever written (100,000 for a new visitor) stayed on
+    // the heap, and the page's garbage collections grew with them into long tasks.
+    const sub = this.views.eventBulks$.subscribe((bulk) => {
+      if (bulk.isLocal) return;
+      const rows: IndexRow[] = [];
+      for (const event of bulk.events) {
+        const data = event.documentData as EntryViewDoc | undefined;
+        if (data === undefined) continue;
+        const key = `${data.id}:${data.headsDigest}`;
+        if (this.ownWrites.delete(key)) continue;
+        rows.push({ id: data.id as EntryId, headsDigest: data.headsDigest, createdAt: data.createdAt });
+      }
+      if (rows.length > 0) listener(rows);
     });
     return () => sub.unsubscribe();
   }

@@ -18,7 +18,8 @@ const fields = (n: number): EntryFields => ({
   tags: ['video'],
 });
 
-async function makeEntries(count: number, seed = 1): Promise<StoredEntry[]> {
+/** Count signed entries of one author, as a store holds them (deterministic for a seed). */
+export async function makeEntries(count: number, seed = 1): Promise<StoredEntry[]> {
   const rng = seededRng(seed);
   const keys = await identityFromSeed(rng.bytes(32));
   const signer = await signerFromIdentity(keys, toHex(rng.bytes(8)));
