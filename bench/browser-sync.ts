@@ -57,11 +57,13 @@ interface Options {
   seed: number;
   keep: boolean;
   dataDir: string | undefined;
+  /** Where to write a heap snapshot of the page once synced (after the collection). */
+  heapSnapshot: string | undefined;
 }
 
 function parseOptions(): Options {
   const v = readArgs(
-    'npx tsx bench/browser-sync.ts [--entries N] [--timeout S] [--cold-runs R] [--baseline-batch B] [--storage disk|memory] [--profile] [--seed X] [--keep] [--data-dir DIR]',
+    'npx tsx bench/browser-sync.ts [--entries N] [--timeout S] [--cold-runs R] [--baseline-batch B] [--storage disk|memory] [--profile] [--seed X] [--keep] [--data-dir DIR] [--heap-snapshot FILE]',
     {
       entries: { type: 'string' },
       timeout: { type: 'string' },
@@ -72,6 +74,7 @@ function parseOptions(): Options {
       seed: { type: 'string' },
       keep: { type: 'boolean' },
       'data-dir': { type: 'string' },
+      'heap-snapshot': { type: 'string' },
     },
   );
   const storage = v.storage ?? 'disk';
@@ -86,6 +89,7 @@ function parseOptions(): Options {
     seed: positiveInt('seed', v.seed, 1),
     keep: v.keep === true,
     dataDir: v['data-dir'],
+    heapSnapshot: v['heap-snapshot'],
   };
 }
 
@@ -176,6 +180,17 @@ async function runBaseline(context: BrowserContext, url: string, t: Templates, n
 }
 
 // ---- profiling ----
+
+/** Writes the page's heap snapshot (CDP HeapProfiler) to `file`, streamed in the chunks CDP sends. */
+async function writeHeapSnapshot(cdp: CDPSession, file: string): Promise<void> {
+  const chunks: string[] = [];
+  const onChunk = (ev: { chunk: string }) => chunks.push(ev.chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  writeFileSync(file, chunks.join(''));
+  console.log(`heap snapshot of the synced page: ${file}`);
+}
 
 async function startProfile(page: Page): Promise<CDPSession> {
   const cdp = await page.context().newCDPSession(page);
@@ -351,6 +366,7 @@ async function main(): Promise<void> {
     const heapCdp = await page.context().newCDPSession(page);
     await heapCdp.send('HeapProfiler.collectGarbage');
     const { usedSize: heapBytes } = (await heapCdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    if (opts.heapSnapshot !== undefined) await writeHeapSnapshot(heapCdp, opts.heapSnapshot);
     await heapCdp.detach();
     const totalMs = complete ? (last.lastWriteAt ?? last.now) : last.now;
     const sync: SyncResult = {

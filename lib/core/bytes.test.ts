@@ -26,6 +26,13 @@ describe('hex', () => {
     );
   });
 
+  it('agrees with Buffer on inputs longer than one conversion slice', () => {
+    for (const n of [4095, 4096, 4097, 10_000]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 131 + 7) % 256);
+      expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
+    }
+  });
+
   it('round-trips hex → bytes → lowercase hex, in either case', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^(?:[0-9a-fA-F]{2}){0,64}$/), (hex) => {

@@ -1,9 +1,31 @@
 // Byte helpers shared by the codec, the store and the crypto code. Pure: no Buffer, no DOM.
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** The two character codes of each byte's hex, for toHex. */
+const HEX_CODES = new Uint16Array(512);
+for (let i = 0; i < 256; i++) {
+  HEX_CODES[2 * i] = HEX[i]!.charCodeAt(0);
+  HEX_CODES[2 * i + 1] = HEX[i]!.charCodeAt(1);
+}
+/** Bytes turned into one fromCharCode call, at most: far below any engine's argument limit. */
+const HEX_SLICE = 4096;
+const hexScratch = new Uint16Array(2 * HEX_SLICE);
+
+/**
+ * Lower-case hex. Built with fromCharCode rather than `+=`: IDs and digests stay on the heap for the
+ * life of a replica, and a string built by concatenation is a tree of pieces until it is flattened.
+ */
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  for (let at = 0; at < bytes.length; at += HEX_SLICE) {
+    const n = Math.min(HEX_SLICE, bytes.length - at);
+    for (let i = 0; i < n; i++) {
+      const v = bytes[at + i]!;
+      hexScratch[2 * i] = HEX_CODES[2 * v]!;
+      hexScratch[2 * i + 1] = HEX_CODES[2 * v + 1]!;
+    }
+    out += String.fromCharCode.apply(null, hexScratch.subarray(0, 2 * n) as unknown as number[]);
+  }
   return out;
 }
 

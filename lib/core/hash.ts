@@ -15,5 +15,7 @@ export function sha256Hex(data: Uint8Array | string): string {
 
 /** A stable digest of a set of change hashes: order-independent, 32 hex characters. */
 export function headsDigest(heads: readonly string[]): string {
-  return sha256Hex([...heads].sort().join(',')).slice(0, 32);
+  // Hex of the first 16 bytes, not a slice of the whole hex: a slice keeps its 64-character parent
+  // alive, and every entry's digest stays on the heap in the reconciliation index.
+  return toHex(sha256([...heads].sort().join(',')).subarray(0, 16));
 }
