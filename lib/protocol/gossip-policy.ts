@@ -27,6 +27,7 @@
 // Whatever pushes miss, reconciliation (on connect and periodically) repairs.
 //
 // Pure: no Node or DOM APIs; randomness is injected.
+import { RecentMap } from '../core/recent-map';
 import type { PeerId } from '../core/ids';
 
 /** What a policy sees of a session. SyncSession satisfies it. */
@@ -100,14 +101,13 @@ class BoundedGossip<L extends GossipLink> implements GossipPolicy<L> {
   private readonly lazyFanout: (eagerTargets: number) => number;
   private readonly initialEager: number;
   private readonly alwaysPush: (link: GossipLink) => boolean;
-  private readonly memory: number;
   private readonly random: () => number;
   private readonly eager = new WeakMap<L, boolean>();
   /** When a change last crossed each link, in this policy's own count of events. */
   private readonly touched = new WeakMap<L, number>();
   private clock = 0;
   /** Per change hash, in insertion order so the oldest is forgotten first. */
-  private readonly holders = new Map<string, Holders<L>>();
+  private readonly holders: RecentMap<string, Holders<L>>;
 
   constructor(
     private readonly self: PeerId,
@@ -117,7 +117,7 @@ class BoundedGossip<L extends GossipLink> implements GossipPolicy<L> {
     this.lazyFanout = typeof fanout === 'number' ? () => fanout : fanout;
     this.initialEager = options.initialEager ?? DEFAULT_INITIAL_EAGER;
     this.alwaysPush = options.alwaysPush ?? isAlwaysOnLink;
-    this.memory = Math.max(1, options.memory ?? DEFAULT_MEMORY);
+    this.holders = new RecentMap(Math.max(1, options.memory ?? DEFAULT_MEMORY));
     this.random = options.random ?? Math.random;
   }
 
@@ -209,10 +209,6 @@ class BoundedGossip<L extends GossipLink> implements GossipPolicy<L> {
     if (k === undefined) {
       k = { from: new Set(), to: new Set() };
       this.holders.set(hash, k);
-      if (this.holders.size > this.memory) {
-        const oldest = this.holders.keys().next().value;
-        if (oldest !== undefined) this.holders.delete(oldest);
-      }
     }
     return k;
   }

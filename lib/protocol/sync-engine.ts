@@ -3,6 +3,7 @@
 // default, flooding as the baseline), deduplicated by change hash, so a change crosses the mesh hop by
 // hop; reconciliation on connect (and periodically) catches up what pushes missed. It knows nothing of
 // WebRTC, sockets or storage engines.
+import { RecentMap } from '../core/recent-map';
 import type { EntryFields } from '../core/entry-fields';
 import type { BlobHash, EntryId, PeerId } from '../core/ids';
 import { parseImageRef, type ImageRef } from '../core/preview-image';
@@ -63,8 +64,7 @@ export class SyncEngine implements SessionHost {
   readonly network: string;
   readonly log: Logger;
   private readonly sessions = new Set<SyncSession>();
-  private readonly seen = new Set<string>();
-  private readonly seenLimit: number;
+  private readonly seen: RecentMap<string, true>;
   private readonly listeners = new Map<EngineEvent, Set<() => void>>();
   private pending = 0;
   private readonly bans = new Map<string, { until: number; strikes: number }>();
@@ -85,7 +85,7 @@ export class SyncEngine implements SessionHost {
     this.peerId = options.peerId;
     this.network = options.network;
     this.log = (options.logger ?? silentLogger).child(`sync:${options.peerId.slice(0, 8)}`);
-    this.seenLimit = options.seenLimit ?? 50_000;
+    this.seen = new RecentMap(Math.max(1, options.seenLimit ?? 50_000));
     this.now = options.now ?? Date.now;
     this.blobs =
       options.blobs === undefined
@@ -290,17 +290,9 @@ export class SyncEngine implements SessionHost {
   }
 
   private remember(hash: string): void {
-    this.seen.add(hash);
-    if (this.seen.size > this.seenLimit) {
-      // Sets iterate in insertion order: dropping the first entries forgets the oldest.
-      const drop = this.seen.size - this.seenLimit;
-      let i = 0;
-      for (const h of this.seen) {
-        if (i++ >= drop) break;
-        this.seen.delete(h);
-      }
-    }
+    this.seen.set(hash, true);
   }
+
 }
 
 function summarize(s: SyncSession): PeerSummary {
