@@ -77,6 +77,9 @@ export interface LodestoneReplicationState {
   cancel(): Promise<void>;
 }
 
+/** How often, at most, per-connection counters are refreshed while batches arrive. */
+const PEERS_REFRESH_MS = 250;
+
 export async function replicateLodestone(options: ReplicateLodestoneOptions): Promise<LodestoneReplicationState> {
   const log = options.logger;
   const peerId = randomHex(16) as PeerId;
@@ -118,10 +121,19 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   const active$ = new BehaviorSubject(false);
   const peers$ = new BehaviorSubject<PeerSummary[]>([]);
   const signaling$ = new BehaviorSubject<SignalingStatus>('offline');
-  engine.on('peers', () => peers$.next(engine.peers()));
+  // A connection opening or closing is shown at once. Counters move with every batch received (two
+  // thousand and more in a new visitor's catch-up), and each refresh re-renders the connections panel
+  // and is posted to the other tabs: those come at most every PEERS_REFRESH_MS.
+  let peersTimer: ReturnType<typeof setTimeout> | undefined;
+  const refreshPeers = () => {
+    clearTimeout(peersTimer);
+    peersTimer = undefined;
+    peers$.next(engine.peers());
+  };
+  engine.on('peers', refreshPeers);
   engine.on('activity', () => {
     if (active$.value !== engine.busy) active$.next(engine.busy);
-    peers$.next(engine.peers());
+    peersTimer ??= setTimeout(refreshPeers, PEERS_REFRESH_MS);
   });
   signaling.on('status', (s) => signaling$.next(s));
   // The server's replica syncs over the signaling connection itself: one more peer, same protocol.
@@ -188,6 +200,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     },
     async cancel() {
       clearInterval(reconcileTimer);
+      clearTimeout(peersTimer);
       clearInterval(sweepTimer);
       verifier?.close();
       // Goodbyes first, while the channels are open; then the connections go down at once, since
