@@ -44,6 +44,7 @@ import { countReplica, installProbe, readProbe, summarizeLongTasks, type LongTas
 import { printProfileSummary, summarizeProfile, type CpuProfile } from './support/cpu-profile';
 import { generateEntries, generateReplica } from './support/entries';
 import { readArgs, positiveInt } from './support/args';
+import { cpuBetween, threadCpu, type ThreadCpu } from './support/proc';
 import { fetchOnce } from './support/load';
 import { installPageBatches, type PageBatchesFn } from './support/page-batches';
 
@@ -180,6 +181,17 @@ async function runBaseline(context: BrowserContext, url: string, t: Templates, n
 }
 
 // ---- profiling ----
+
+/**
+ * What each process and thread below this script used between two snapshots: whether the machine's
+ * cores were the limit (CPU seconds near cores × wall time), and which thread held the sync back.
+ */
+function printCpu(title: string, before: Map<string, ThreadCpu>, after: Map<string, ThreadCpu>, wallMs: number): void {
+  const rows = cpuBetween(before, after);
+  const total = rows.reduce((s, r) => s + r.cpuMs, 0);
+  console.log(`${title}: ${f1(total / 1000)} s of CPU in ${f1(wallMs / 1000)} s (${f2(total / wallMs)} of ${cpus().length} cores on average)`);
+  for (const r of rows.slice(0, 8)) console.log(`  ${f1(r.cpuMs / 1000).padStart(6)} s  ${r.process} / ${r.thread}`);
+}
 
 /** Writes the page's heap snapshot (CDP HeapProfiler) to `file`, streamed in the chunks CDP sends. */
 async function writeHeapSnapshot(cdp: CDPSession, file: string): Promise<void> {
@@ -318,6 +330,7 @@ async function main(): Promise<void> {
     });
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message.slice(0, 300)}`));
     const cdpSync = opts.profile ? await startProfile(page) : undefined;
+    const cpuBefore = threadCpu(process.pid);
     const wallStart = performance.now();
     await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded' });
     let last = await countReplica(page);
@@ -353,6 +366,7 @@ async function main(): Promise<void> {
           `production bundle in .next (BUILD_ID ${readFileSync(BUILD_ID_FILE, 'utf8').trim()}): the build is older than lib/. Rebuild (npm run build) and run again.`,
       );
     }
+    printCpu('CPU used by the server and Chromium, navigation → synced', cpuBefore, threadCpu(process.pid), performance.now() - wallStart);
     if (!complete) console.log(`  TIMEOUT after ${timeoutS} s: ${int(last.views)} of ${int(n)} entries in IndexedDB`);
     // The first synced card may still be waiting for its frame.
     for (let i = 0; i < 20; i++) {
@@ -394,7 +408,10 @@ async function main(): Promise<void> {
 
     await page.goto('about:blank');
     // ---- 4. baseline (after the sync, with the app's page parked on about:blank) ----
+    const cpuBaseline = threadCpu(process.pid);
+    const baseWall = performance.now();
     const base = await runBaseline(context, server.url, tpl, n, opts.baselineBatch);
+    printCpu('CPU used by the server and Chromium during the baseline (page setup included)', cpuBaseline, threadCpu(process.pid), performance.now() - baseWall);
     console.log(
       `baseline: Dexie bulkPut of ${int(n)} entries (a view of ${f0(tpl.viewJsonBytes)} B as JSON and a document record of ${f0(tpl.docJsonBytes)} B of bytes each, ` +
         `2 tables, ${opts.baselineBatch} entries per transaction): ${sec(base.ms)}, ${int(base.entriesPerSecond)} entries/s, longest task ${f0(base.longest.maxMs)} ms`,
