@@ -2,6 +2,7 @@
 // React access to the node: a provider that starts it, and hooks for entries, peers and actions.
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { MangoQuerySelector } from 'rxdb/plugins/core';
+import { asyncScheduler, throttleTime } from 'rxjs';
 import type { EntryViewDoc } from '../storage/rxdb-schema';
 import type { PeerSummary } from '../protocol/sync-engine';
 import type { SignalingStatus } from '../discovery/signaling-client';
@@ -68,6 +69,9 @@ export interface EntryFilter {
   tag?: string;
 }
 
+/** How often, at most, the feed is refreshed while entries are being written. */
+const FEED_REFRESH_MS = 250;
+
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -91,10 +95,33 @@ export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | und
         return { $or: [{ title: re }, { description: re }, { url: re }, { displayName: re }, { tags: { $elemMatch: re } }] };
       });
     }
-    const sub = db.entries
-      .find({ selector: selector as MangoQuerySelector<EntryViewDoc>, sort: [{ feedOrder: 'asc' }], limit: limit + 1 })
-      .$.subscribe((docs) => setState({ entries: docs.slice(0, limit).map((d) => d.toJSON() as EntryViewDoc), more: docs.length > limit }));
-    return () => sub.unsubscribe();
+    const query = db.entries.find({ selector: selector as MangoQuerySelector<EntryViewDoc>, sort: [{ feedOrder: 'asc' }], limit: limit + 1 });
+    // Not query.$: that re-runs the query and re-renders the feed for every bulk written, and a new
+    // visitor's catch-up writes hundreds (oldest first, so each one changes the newest cards). The
+    // first write after a quiet spell shows at once; during a burst, at most every FEED_REFRESH_MS.
+    let cancelled = false;
+    let asked = 0;
+    let shown: string | undefined;
+    const refresh = () => {
+      const ask = ++asked;
+      query.exec().then(
+        (docs) => {
+          // An older answer that arrives after a newer one is dropped, and the same cards are not drawn again.
+          if (cancelled || ask !== asked) return;
+          const key = docs.map((d) => `${d.primary}:${d.revision}`).join(',');
+          if (key === shown) return;
+          shown = key;
+          setState({ entries: docs.slice(0, limit).map((d) => d.toJSON() as EntryViewDoc), more: docs.length > limit });
+        },
+        () => undefined,
+      );
+    };
+    refresh();
+    const sub = db.entries.eventBulks$.pipe(throttleTime(FEED_REFRESH_MS, asyncScheduler, { leading: true, trailing: true })).subscribe(refresh);
+    return () => {
+      cancelled = true;
+      sub.unsubscribe();
+    };
   }, [db, limit, tag, words]);
   return state;
 }
