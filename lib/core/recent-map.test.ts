@@ -56,7 +56,7 @@ describe('RecentMap', () => {
     expect(m.size).toBe(100);
     expect([...m.keys()]).toEqual(Array.from({ length: 100 }, (_, k) => 99_999 - 3 * (99 - k)));
     // Internal, but it is the point: stale entries do not pile up.
-    expect((m as unknown as { queue: unknown[] }).queue.length).toBeLessThanOrEqual(2 * 100 + 16 + 1);
+    expect((m as unknown as { queueKeys: unknown[] }).queueKeys.length).toBeLessThanOrEqual(2 * 100 + 16 + 1);
   });
 
   it('refuses a capacity that is not a positive integer', () => {

@@ -6,16 +6,15 @@
 // Order is the Map's: setting a key already held keeps its place, deleting and setting it again
 // makes it the newest.
 
-interface Slot<V> {
-  value: V;
-  /** When the key was (last) inserted: tells a queue entry of the live key from a stale one. */
-  seq: number;
-}
-
 export class RecentMap<K, V> {
-  private readonly map = new Map<K, Slot<V>>();
-  /** Keys in insertion order, with stale entries (deleted, or inserted again later) skipped on eviction. */
-  private queue: Array<{ key: K; seq: number }> = [];
+  private readonly map = new Map<K, V>();
+  /** When each key was (last) inserted: tells a queue entry of the live key from a stale one. */
+  private readonly seqOf = new Map<K, number>();
+  // Keys in insertion order, with stale entries (deleted, or inserted again later) skipped on eviction.
+  // Two parallel arrays rather than an object per entry: a replica remembers tens of thousands of
+  // hashes, and every object is one more for each garbage collection to mark.
+  private queueKeys: K[] = [];
+  private queueSeqs: number[] = [];
   private head = 0;
   private seq = 0;
 
@@ -32,25 +31,27 @@ export class RecentMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.map.get(key)?.value;
+    return this.map.get(key);
   }
 
   set(key: K, value: V): this {
-    const slot = this.map.get(key);
-    if (slot !== undefined) {
-      slot.value = value;
+    if (this.map.has(key)) {
+      this.map.set(key, value);
       return this;
     }
     const seq = ++this.seq;
-    this.map.set(key, { value, seq });
-    this.queue.push({ key, seq });
+    this.map.set(key, value);
+    this.seqOf.set(key, seq);
+    this.queueKeys.push(key);
+    this.queueSeqs.push(seq);
     while (this.map.size > this.capacity) this.evictOldest();
     // Deletions leave stale queue entries behind: rebuild from the map before they outnumber it.
-    if (this.queue.length - this.head > 2 * this.capacity + 16) this.rebuildQueue();
+    if (this.queueKeys.length - this.head > 2 * this.capacity + 16) this.rebuildQueue();
     return this;
   }
 
   delete(key: K): boolean {
+    this.seqOf.delete(key);
     return this.map.delete(key);
   }
 
@@ -60,22 +61,29 @@ export class RecentMap<K, V> {
   }
 
   private evictOldest(): void {
-    while (this.head < this.queue.length) {
-      const { key, seq } = this.queue[this.head++]!;
-      if (this.map.get(key)?.seq === seq) {
+    while (this.head < this.queueKeys.length) {
+      const key = this.queueKeys[this.head]!;
+      const seq = this.queueSeqs[this.head]!;
+      this.head++;
+      if (this.seqOf.get(key) === seq) {
         this.map.delete(key);
+        this.seqOf.delete(key);
         break;
       }
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.queueKeys.length) {
+      this.queueKeys = this.queueKeys.slice(this.head);
+      this.queueSeqs = this.queueSeqs.slice(this.head);
       this.head = 0;
     }
   }
 
   private rebuildQueue(): void {
-    // The map iterates in insertion order, which is seq order: set never moves a held key.
-    this.queue = Array.from(this.map, ([key, slot]) => ({ key, seq: slot.seq }));
+    // The map iterates in insertion order: set never moves a held key.
+    this.queueKeys = [...this.map.keys()];
+    this.queueSeqs = this.queueKeys.map((_, i) => i + 1);
+    this.queueKeys.forEach((key, i) => this.seqOf.set(key, i + 1));
+    this.seq = this.queueKeys.length;
     this.head = 0;
   }
 }
