@@ -1,11 +1,10 @@
 // Byte helpers shared by the codec, the store and the crypto code. Pure: no Buffer, no DOM.
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
+const HEX_DIGITS = '0123456789abcdef';
 /** The two character codes of each byte's hex, for toHex. */
 const HEX_CODES = new Uint16Array(512);
 for (let i = 0; i < 256; i++) {
-  HEX_CODES[2 * i] = HEX[i]!.charCodeAt(0);
-  HEX_CODES[2 * i + 1] = HEX[i]!.charCodeAt(1);
+  HEX_CODES[2 * i] = HEX_DIGITS.charCodeAt(i >> 4);
+  HEX_CODES[2 * i + 1] = HEX_DIGITS.charCodeAt(i & 15);
 }
 /** Bytes turned into one fromCharCode call, at most: far below any engine's argument limit. */
 const HEX_SLICE = 4096;
