@@ -173,6 +173,20 @@ export function mergeChanges(id: EntryId, bytes: Uint8Array | undefined, changes
   }
 }
 
+/**
+ * True when Automerge's `load`, the reader every later merge and session uses, takes the bytes. A
+ * merge's result is checked with it before it is stored: applyChanges accepts some changes that load
+ * refuses, and a stored history that does not load breaks every session that serves it.
+ */
+export function loadsCleanly(bytes: Uint8Array): boolean {
+  try {
+    A.free(A.load(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The changes a peer whose heads are `theirHeads` lacks. Heads we do not know are ignored. */
 export function changesSince(bytes: Uint8Array, theirHeads: readonly string[]): Uint8Array[] {
   const doc = A.load<EntryDocShape>(bytes);
@@ -239,14 +253,30 @@ export function isPlainChange(bytes: Uint8Array): boolean {
  */
 const factsOf = new WeakMap<Uint8Array, ChangeFacts>();
 
+/**
+ * The decoded facts of one change, or a throw for bytes that any reader of changes would refuse. Every
+ * path that reads a change (this decode, Automerge's `load` and `applyChanges`, the history cutting
+ * in history.ts) must agree on that before anything is stored or forwarded. Automerge's decodeChange
+ * and applyChanges ignore the chunk's checksum, which `load` checks: a change whose checksum did not
+ * match its hash was once accepted, stored and relayed here, and broke every session that later served
+ * it. decodeChange refuses trailing bytes itself, and reports the hash of the bytes after the checksum.
+ */
 export function describeChange(change: Uint8Array): ChangeFacts {
   const known = factsOf.get(change);
   if (known !== undefined) return known;
   if (!isPlainChange(change)) throw new Error('not an uncompressed change chunk');
   const c = A.decodeChange(change);
+  if (!checksumMatches(change, c.hash)) throw new Error('change checksum does not match its hash');
   const facts = { hash: c.hash as ChangeHash, actor: c.actor, seq: c.seq, deps: c.deps as ChangeHash[], time: c.time, ops: c.ops as ChangeOp[] };
   factsOf.set(change, facts);
   return facts;
+}
+
+/** The chunk's checksum (bytes 4–7) is the first 4 bytes of the change hash, as Automerge's load requires. */
+function checksumMatches(change: Uint8Array, hash: string): boolean {
+  if (!/^[0-9a-f]{64}$/.test(hash)) return false;
+  for (let i = 0; i < 4; i++) if (change[4 + i] !== parseInt(hash.slice(2 * i, 2 * i + 2), 16)) return false;
+  return true;
 }
 
 export function viewFromBytes(id: EntryId, bytes: Uint8Array): EntryView | undefined {

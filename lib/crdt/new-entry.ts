@@ -19,6 +19,56 @@ export function mergeNew(id: EntryId, changes: readonly Uint8Array[]): MergeResu
   return fast ?? mergeChanges(id, undefined, changes);
 }
 
+/** Lone creating changes checked by one Automerge load: about 38 µs a change at 64, against 230 µs alone. */
+const LOAD_TOGETHER = 64;
+
+/**
+ * The positions of the changes that Automerge's `load` refuses, among lone creating changes (sequence
+ * 1, no dependencies). The fast path stores such a change as the whole document without loading it,
+ * so this is where it meets the reader every later session uses: a change that decodes but does not
+ * load (decodeChange reads less than load does) must be refused before it is stored, or it breaks
+ * every session that serves it. Changes of distinct actors are concurrent and load as one document,
+ * so they are checked together, and one by one only when their group fails.
+ */
+export function unloadableCreations(changes: readonly Uint8Array[]): Set<number> {
+  // Only changes whose operations all set keys of the root map: a change naming another's objects
+  // could load beside it and not alone.
+  const bad = new Set<number>();
+  const groups: number[][] = [];
+  let group: number[] = [];
+  let actors = new Set<string>();
+  for (let i = 0; i < changes.length; i++) {
+    const facts = factsOrUndefined(changes[i]!);
+    if (facts === undefined || !isSimpleCreationOf(facts)) {
+      if (!loads([changes[i]!])) bad.add(i);
+      continue;
+    }
+    // One actor's two seq-1 changes cannot share a document: a second group holds the other.
+    if (actors.has(facts.actor) || group.length >= LOAD_TOGETHER) {
+      groups.push(group);
+      group = [];
+      actors = new Set();
+    }
+    group.push(i);
+    actors.add(facts.actor);
+  }
+  if (group.length > 0) groups.push(group);
+  for (const g of groups) {
+    if (loads(g.map((i) => changes[i]!))) continue;
+    for (const i of g) if (!loads([changes[i]!])) bad.add(i);
+  }
+  return bad;
+}
+
+function loads(changes: readonly Uint8Array[]): boolean {
+  try {
+    A.free(A.load(concatBytes(changes)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function factsOrUndefined(change: Uint8Array): ChangeFacts | undefined {
   try {
     return describeChange(change);
@@ -47,6 +97,16 @@ function rootOf(facts: ChangeFacts): Record<string, unknown> | undefined {
     root[op.key] = v;
   }
   return root;
+}
+
+/** True for a change that mergeNew stores as a whole document without loading it (see unloadableCreations). */
+export function isSimpleCreation(change: Uint8Array): boolean {
+  const facts = factsOrUndefined(change);
+  return facts !== undefined && isSimpleCreationOf(facts);
+}
+
+function isSimpleCreationOf(facts: ChangeFacts): boolean {
+  return facts.seq === 1 && facts.deps.length === 0 && rootOf(facts) !== undefined;
 }
 
 function fromCreatingChange(id: EntryId, change: Uint8Array): MergeResult | undefined {

@@ -27,6 +27,15 @@ export interface ReplicaStore {
   getDocs(ids: readonly EntryId[]): Promise<Map<EntryId, { bytes: Uint8Array; sigs: Uint8Array }>>;
   /** Writes documents and views together, as one batch. */
   putEntries(entries: readonly StoredEntry[]): Promise<void>;
-  /** Called when another instance sharing this storage (another tab) wrote entries. */
-  onExternalWrite?(listener: (rows: IndexRow[]) => void): () => void;
+  /**
+   * Removes entries whole: document, signatures, view and search index. Only for entries found to break
+   * the validity rules every replica applies (stored by code that accepted what the rules now refuse),
+   * never for a policy or moderation decision, which hides instead.
+   */
+  dropEntries(ids: readonly EntryId[]): Promise<void>;
+  /**
+   * Called when another instance sharing this storage (another tab) wrote entries (`rows`) or dropped
+   * them (`dropped`, usually empty).
+   */
+  onExternalWrite?(listener: (rows: IndexRow[], dropped: readonly EntryId[]) => void): () => void;
 }

@@ -131,6 +131,10 @@ export type DecodedMessage = { ok: true; message: Message } | { ok: false; error
 
 const bad = (reason: string): DecodedMessage => ({ ok: false, error: new ProtocolError(reason) });
 
+function repeats(names: readonly string[]): boolean {
+  return new Set(names).size !== names.length;
+}
+
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
@@ -160,6 +164,9 @@ function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
     case 'heads': {
       const r = headsSchema.safeParse(header);
       if (!r.success || blobs.length !== 0) return bad('bad-heads');
+      // A name given twice would be answered twice: one request naming an entry 2,400 times once cost
+      // the responder 100 times its size in replies. No honest sender repeats one.
+      if (repeats(r.data.entries.map((e) => e.id)) || r.data.entries.some((e) => repeats(e.heads))) return bad('duplicate-in-heads');
       return { ok: true, message: r.data as Message };
     }
     case 'changes': {
@@ -178,6 +185,7 @@ function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
       }
       const r = changesHeaderSchema.safeParse(header);
       if (!r.success) return bad('bad-changes');
+      if (repeats(r.data.entries.map((e) => e.id))) return bad('duplicate-in-changes');
       const total = r.data.entries.reduce((n, e) => n + e.n, 0);
       if (blobs.length !== total * 2) return bad('bad-changes-blobs');
       let i = 0;
@@ -194,6 +202,7 @@ function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
     case 'blob-want': {
       const r = blobWantSchema.safeParse(header);
       if (!r.success || blobs.length !== 0) return bad('bad-blob-want');
+      if (repeats(r.data.hashes)) return bad('duplicate-in-blob-want');
       return { ok: true, message: { type: 'blob-want', hashes: r.data.hashes as BlobHash[] } };
     }
     case 'blob-none': {

@@ -15,12 +15,13 @@ import {
   describeChange,
   editEntry,
   headsOf,
+  loadsCleanly,
   missingOf,
   mergeChanges,
   viewFromBytes,
   type LocalChange,
 } from '../crdt/entry-doc';
-import { mergeNew } from '../crdt/new-entry';
+import { isSimpleCreation, mergeNew, unloadableCreations } from '../crdt/new-entry';
 import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
@@ -115,6 +116,8 @@ export class Replica {
   private readonly unwritten = new Map<EntryId, StoredEntry>();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
+  /** Stored entries dropped because their bytes did not read (see `drop`). */
+  dropped = 0;
 
   constructor(options: ReplicaOptions) {
     this.store = options.store;
@@ -132,7 +135,8 @@ export class Replica {
       if (item !== undefined) items.push(item);
     }
     this.index = ReconIndex.from(items);
-    this.store.onExternalWrite?.((rows) => {
+    this.store.onExternalWrite?.((rows, dropped) => {
+      for (const id of dropped) this.index.remove(id as EntryId);
       for (const row of rows) {
         const item = this.itemOf(row);
         if (item !== undefined) this.index.upsert(item.id, item.createdAt, item.digest);
@@ -322,7 +326,11 @@ export class Replica {
     while (this.writing.length >= WRITES_IN_FLIGHT) await this.writing[0];
     const outcome: ApplyOutcome = { accepted: [], rejected: [], incomplete: [], duplicates: 0, views: [] };
     const byId = new Map<EntryId, SignedChange[]>();
-    for (const e of entries) byId.set(e.id, [...(byId.get(e.id) ?? []), ...e.changes]);
+    for (const e of entries) {
+      const list = byId.get(e.id);
+      if (list === undefined) byId.set(e.id, [...e.changes]);
+      else list.push(...e.changes);
+    }
     const docs = await this.readDocs([...byId.keys()]);
     const now = this.now();
     // 1. Every check but the signatures, a slice at a time; each slice's signatures go to the verifier at
@@ -339,7 +347,10 @@ export class Replica {
       for (const c of group) c.answers = answers;
       checked.push(...group);
     }
-    // 2. Merges, as if every signature were good: they have no effect until written.
+    // 2. Merges, as if every signature were good: they have no effect until written. Whatever is to be
+    //    stored must load in Automerge: lone creating changes (stored unloaded) are checked together
+    //    first, any other merge's result after it.
+    const unloadable = await this.unloadableCreations(checked);
     type Merged = { merged: ReturnType<typeof mergeChanges> } | { failed: true } | undefined;
     const mergedOf: Merged[] = [];
     let sinceYield = 0;
@@ -352,9 +363,16 @@ export class Replica {
         mergedOf.push(undefined);
         continue;
       }
+      if (unloadable.has(c)) {
+        mergedOf.push({ failed: true });
+        continue;
+      }
       try {
         const incoming = c.fresh.map((s) => s.change);
-        mergedOf.push({ merged: c.doc === undefined ? mergeNew(c.id, incoming) : mergeChanges(c.id, c.doc.bytes, incoming) });
+        const simple = c.doc === undefined && incoming.length === 1 && isSimpleCreation(incoming[0]!);
+        const merged = c.doc === undefined ? mergeNew(c.id, incoming) : mergeChanges(c.id, c.doc.bytes, incoming);
+        if (!simple && merged.changed && !loadsCleanly(merged.bytes)) throw new Error('the merged history does not load');
+        mergedOf.push({ merged });
       } catch (err) {
         this.log.warn('merge failed', { id: c.id, err: String(err) });
         mergedOf.push({ failed: true });
@@ -406,12 +424,30 @@ export class Replica {
     return { outcome, written };
   }
 
+  /** The checked entries whose one fresh change is a lone creation that Automerge does not load. */
+  private async unloadableCreations(checked: readonly CheckedEntry[]): Promise<Set<CheckedEntry>> {
+    const lone = checked.filter((c) => c.rejected === undefined && c.doc === undefined && c.fresh.length === 1 && isSimpleCreation(c.fresh[0]!.change));
+    const out = new Set<CheckedEntry>();
+    for (let i = 0; i < lone.length; i += CHECK_TOGETHER) {
+      if (i > 0) await this.yieldControl?.();
+      const slice = lone.slice(i, i + CHECK_TOGETHER);
+      for (const k of unloadableCreations(slice.map((c) => c.fresh[0]!.change))) out.add(slice[k]!);
+    }
+    return out;
+  }
+
   /**
    * The change policy's verdict on an entry's incoming changes against what we hold of it, but for the
    * signatures: those are appended to `requests`, one per change checked.
    */
-  private precheckEntry(id: EntryId, changes: SignedChange[], doc: StoredDoc | undefined, now: number, requests: VerifyRequest[]): CheckedEntry {
-    const prior = doc === undefined ? undefined : viewFromBytes(id, doc.bytes);
+  private precheckEntry(id: EntryId, changes: SignedChange[], held: StoredDoc | undefined, now: number, requests: VerifyRequest[]): CheckedEntry {
+    let doc = held;
+    let prior: EntryView | undefined;
+    if (doc !== undefined) {
+      const read = this.readable(id, () => ({ view: viewFromBytes(id, doc!.bytes) }));
+      if (read === undefined) doc = undefined;
+      else prior = read.view;
+    }
     const c: CheckedEntry = {
       id,
       doc,
@@ -426,6 +462,8 @@ export class Replica {
     };
     // The creating change names the author; check it first so the rest can be checked against it.
     const ordered = [...changes].sort((a, b) => rank(a) - rank(b));
+    // A change given twice in one batch is merged, stored and forwarded once.
+    const inBatch = new Set<string>();
     for (const signed of ordered) {
       const verdict = precheckChange(id, signed, c.author, now, this.policy);
       if (!verdict.ok) {
@@ -433,7 +471,8 @@ export class Replica {
         return c;
       }
       requests.push({ author: verdict.author, sig: signed.sig, hash: verdict.hash });
-      const duplicate = c.sigs.has(verdict.hash);
+      const duplicate = c.sigs.has(verdict.hash) || inBatch.has(verdict.hash);
+      inBatch.add(verdict.hash);
       c.signed.push(duplicate);
       if (duplicate) {
         c.duplicates++;
@@ -447,12 +486,16 @@ export class Replica {
 
   // ---- serving peers ----
 
+  // Every read of stored bytes below goes through `readable`: an entry stored by code that accepted
+  // what the validity rules now refuse (a change whose checksum did not match its hash once was) must
+  // never fail a session that serves it, and is dropped at its first read.
+
   /** Our heads for the given entries (empty when we hold nothing). */
   async heads(ids: readonly EntryId[]): Promise<Array<{ id: EntryId; heads: ChangeHash[] }>> {
     const docs = await this.readDocs(ids);
     return ids.map((id) => {
       const doc = docs.get(id);
-      return { id, heads: doc === undefined ? [] : headsOf(doc.bytes) };
+      return { id, heads: (doc === undefined ? undefined : this.readable(id, () => headsOf(doc.bytes))) ?? [] };
     });
   }
 
@@ -463,9 +506,40 @@ export class Replica {
       .filter((e) => {
         if (e.heads.length === 0) return false;
         const doc = docs.get(e.id);
-        return doc === undefined || missingOf(doc.bytes, e.heads).length > 0;
+        if (doc === undefined) return true;
+        const missing = this.readable(e.id, () => missingOf(doc.bytes, e.heads));
+        return missing === undefined || missing.length > 0;
       })
       .map((e) => e.id);
+  }
+
+  /** What `read` returns, or undefined (and the entry dropped) when the stored bytes do not read. */
+  private readable<T>(id: EntryId, read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      this.drop(id, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Drops an entry whose stored bytes do not read: out of the index at once (so no read asks for it
+   * again and a valid copy of it is taken as new), out of the store after the writes queued before.
+   */
+  private drop(id: EntryId, err: unknown): void {
+    if (this.index.digestOf(id) === undefined && !this.unwritten.has(id)) return;
+    this.log.warn('dropped a stored entry that does not load', { id, err: String(err) });
+    this.index.remove(id);
+    this.unwritten.delete(id);
+    this.dropped++;
+    this.writes = this.writes.then(async () => {
+      try {
+        await this.store.dropEntries([id]);
+      } catch (dropErr) {
+        this.log.error('could not drop a stored entry', { id, err: String(dropErr) });
+      }
+    });
   }
 
   /** The signed changes a peer lacks, given the heads it holds. */
@@ -475,25 +549,31 @@ export class Replica {
     for (const r of requests) {
       const doc = docs.get(r.id);
       if (doc === undefined) continue;
-      const sigs = decodeSignatures(doc.sigs);
-      const changes: SignedChange[] = [];
-      // The whole history of an entry stored as one is its stored bytes, cut: no document is loaded.
-      const whole = r.heads.length === 0 ? splitHistory(doc.bytes) : undefined;
-      if (whole !== undefined) {
-        for (const { change, hash } of whole) {
-          const sig = sigs.get(hash);
-          if (sig !== undefined) changes.push({ change, sig });
-        }
-      } else {
-        for (const change of changesSince(doc.bytes, r.heads)) {
-          const sig = sigs.get(describeChange(change).hash);
-          if (sig !== undefined) changes.push({ change, sig });
-        }
-      }
+      const changes = this.readable(r.id, () => signedChangesOf(doc, r.heads)) ?? [];
       if (changes.length > 0) out.push({ id: r.id, changes });
     }
     return out;
   }
+}
+
+/** The signed changes of a stored entry that a peer holding `heads` lacks; throws when the bytes do not read. */
+function signedChangesOf(doc: StoredDoc, heads: readonly string[]): SignedChange[] {
+  const sigs = decodeSignatures(doc.sigs);
+  const changes: SignedChange[] = [];
+  // The whole history of an entry stored as one is its stored bytes, cut: no document is loaded.
+  const whole = heads.length === 0 ? splitHistory(doc.bytes) : undefined;
+  if (whole !== undefined) {
+    for (const { change, hash } of whole) {
+      const sig = sigs.get(hash);
+      if (sig !== undefined) changes.push({ change, sig });
+    }
+    return changes;
+  }
+  for (const change of changesSince(doc.bytes, heads)) {
+    const sig = sigs.get(describeChange(change).hash);
+    if (sig !== undefined) changes.push({ change, sig });
+  }
+  return changes;
 }
 
 function rank(s: SignedChange): number {

@@ -232,17 +232,25 @@ export class SyncEngine implements SessionHost {
 
   async ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void> {
     const unseen: IncomingEntry[] = [];
-    const arrived: string[] = [];
+    const arrived = new Set<string>();
+    let repeated = 0;
     for (const e of entries) {
       const changes = e.changes.filter((c) => {
         const facts = tryDescribe(c.change);
-        if (facts !== undefined) arrived.push(facts.hash);
-        return facts === undefined || !this.seen.has(facts.hash);
+        if (facts === undefined) return true;
+        // A change given twice in one message is handled, and forwarded, once; no honest peer repeats one.
+        if (arrived.has(facts.hash)) {
+          repeated++;
+          return false;
+        }
+        arrived.add(facts.hash);
+        return !this.seen.has(facts.hash);
       });
       if (changes.length > 0) unseen.push({ id: e.id, changes });
     }
+    if (repeated > 0) from.countRejected('duplicate-change');
     // Duplicates count too: the sender holds them, so they are not pushed back to it.
-    if (arrived.length > 0) this.gossip.received(from, arrived);
+    if (arrived.size > 0) this.gossip.received(from, [...arrived]);
     if (unseen.length === 0) return;
     this.pending++;
     this.emit('activity');

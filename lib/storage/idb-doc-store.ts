@@ -52,6 +52,10 @@ export class IdbDocStore {
     if (rows.length > 0) await this.db.docs.bulkPut([...rows]);
   }
 
+  async delete(ids: readonly EntryId[]): Promise<void> {
+    if (ids.length > 0) await this.db.docs.bulkDelete([...ids]);
+  }
+
   count(): Promise<number> {
     return this.db.docs.count();
   }

@@ -61,21 +61,34 @@ export class RxdbReplicaStore implements ReplicaStore {
     failOnErrors(await this.views.bulkUpsert(views.filter((v) => existing.has(v.id))));
   }
 
-  onExternalWrite(listener: (rows: IndexRow[]) => void): () => void {
+  async dropEntries(ids: readonly EntryId[]): Promise<void> {
+    if (ids.length === 0) return;
+    // Views first: an entry whose view is gone is not in the index the next open loads, so a crash in
+    // between leaves an unread document, never a view whose document is missing.
+    failOnErrors(await this.views.bulkRemove([...ids]));
+    await this.docs.delete(ids);
+  }
+
+  onExternalWrite(listener: (rows: IndexRow[], dropped: readonly EntryId[]) => void): () => void {
     // Event bulks, not `views.$`: RxDB 17.6 caches the events it derives for `$` in a module-level Map
     // keyed by bulk and never emptied, so every view ever written (100,000 for a new visitor) stayed on
     // the heap, and the page's garbage collections grew with them into long tasks.
     const sub = this.views.eventBulks$.subscribe((bulk) => {
       if (bulk.isLocal) return;
       const rows: IndexRow[] = [];
+      const dropped: EntryId[] = [];
       for (const event of bulk.events) {
+        if (event.operation === 'DELETE') {
+          dropped.push(event.documentId as EntryId);
+          continue;
+        }
         const data = event.documentData as EntryViewDoc | undefined;
         if (data === undefined) continue;
         const key = `${data.id}:${data.headsDigest}`;
         if (this.ownWrites.delete(key)) continue;
         rows.push({ id: data.id as EntryId, headsDigest: data.headsDigest, createdAt: data.createdAt });
       }
-      if (rows.length > 0) listener(rows);
+      if (rows.length > 0 || dropped.length > 0) listener(rows, dropped);
     });
     return () => sub.unsubscribe();
   }

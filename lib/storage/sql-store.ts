@@ -158,6 +158,7 @@ export class SqlReplicaStore implements ReplicaStore {
   private readonly getDocStmt: Database.Statement;
   private readonly getViewStmt: Database.Statement;
   private readonly imageLiveStmt: Database.Statement;
+  private readonly deleteEntry: Database.Statement;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -180,6 +181,7 @@ export class SqlReplicaStore implements ReplicaStore {
     this.insertTag = this.db.prepare('INSERT OR IGNORE INTO entry_tags (tag, id) VALUES (?, ?)');
     this.getDocStmt = this.db.prepare('SELECT doc, sigs FROM entries WHERE id = ?');
     this.getViewStmt = this.db.prepare(`SELECT ${VIEW_COLUMNS} FROM entries WHERE id = ?`);
+    this.deleteEntry = this.db.prepare('DELETE FROM entries WHERE id = ?');
     this.imageLiveStmt = this.db.prepare("SELECT 1 FROM entries WHERE substr(image, 1, 64) = ? AND image != '' AND deleted = 0 LIMIT 1");
   }
 
@@ -260,6 +262,24 @@ export class SqlReplicaStore implements ReplicaStore {
         });
       }
     })(entries);
+
+  async dropEntries(ids: readonly EntryId[]): Promise<void> {
+    this.dropBatch(ids);
+  }
+
+  private readonly dropBatch = (ids: readonly EntryId[]) =>
+    this.db.transaction((batch: readonly EntryId[]) => {
+      for (const id of batch) {
+        const previous = this.previousStmt.get(id) as PreviousRow | undefined;
+        if (previous === undefined) continue;
+        if (previous.deleted === 0) {
+          const removed = previous.fts_rowid === null ? 0 : this.deleteFtsByRowid.run(previous.fts_rowid, id).changes;
+          if (removed === 0) this.deleteFtsById.run(id);
+          for (const t of JSON.parse(previous.tags) as string[]) this.deleteTag.run(t, id);
+        }
+        this.deleteEntry.run(id);
+      }
+    })(ids);
 
   // ---- queries for pages and the API ----
 

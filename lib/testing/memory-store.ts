@@ -25,6 +25,10 @@ export class MemoryStore implements ReplicaStore {
     for (const e of entries) this.entries.set(e.id, e);
   }
 
+  async dropEntries(ids: readonly EntryId[]): Promise<void> {
+    for (const id of ids) this.entries.delete(id);
+  }
+
   views(): EntryView[] {
     return [...this.entries.values()].map((e) => e.view).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
