@@ -79,6 +79,19 @@ describe('validateDraft', () => {
     ['description with NUL', { description: 'a\u0000b' }, 'description'],
     ['description with ESC', { description: 'a\u001b[31mred' }, 'description'],
     ['description with CR', { description: 'a\r\nb' }, 'description'],
+    // Issue 14: C1 controls got through where C0 controls did not.
+    ['title with C1 CSI (U+009B)', { title: 'a\u009b2Jb' }, 'title'],
+    ['title with C1 NEL (U+0085)', { title: 'a\u0085b' }, 'title'],
+    ['description with C1 CSI (U+009B)', { description: 'a\u009b31mred' }, 'description'],
+    ['title with a right-to-left override', { title: 'invoice\u202egpj.exe' }, 'title'],
+    ['title with a first-strong isolate', { title: 'a\u2068b' }, 'title'],
+    ['title with a line separator', { title: 'a\u2028b' }, 'title'],
+    ['description with a paragraph separator', { description: 'a\u2029b' }, 'description'],
+    ['title with a byte order mark inside', { title: 'a\ufeffb' }, 'title'],
+    ['title with a lone surrogate', { title: 'a\ud800b' }, 'title'],
+    ['title with a noncharacter', { title: 'a\uffffb' }, 'title'],
+    ['magnet with a C1 control', { magnet: `${SINTEL}\u009b` }, 'magnet'],
+    ['site name with a C1 control', { siteName: 'Ex\u0085ample' }, 'siteName'],
     ['too many tags', { tags: Array.from({ length: LIMITS.tags + 1 }, (_, i) => `t${i}`).join(',') }, 'tags'],
     ['tag with a space', { tags: 'ok, not ok' }, 'tags'],
     ['tag with a slash', { tags: 'a/b' }, 'tags'],
@@ -91,6 +104,26 @@ describe('validateDraft', () => {
     if (r.ok) return;
     expect(Object.keys(r.errors)).toEqual([field]);
     expect(r.errors[field]!.length).toBeGreaterThan(0);
+  });
+
+  it('keeps the joiners and marks real text needs: emoji sequences, flags, Persian, right-to-left marks', () => {
+    for (const title of ['👩‍👩‍👧 family', '🏴󠁧󠁢󠁳󠁣󠁴󠁿 and 🇩🇪', 'می\u200cخواهم', 'שלום\u200f (1)', 'co\u00adoperate', '😀 ✔️']) {
+      expect(validateDraft({ ...GOOD_DRAFT, title }).ok, JSON.stringify(title)).toBe(true);
+    }
+  });
+
+  it('refuses every character of the unsafe ranges in a title and a description, as validity rules every replica applies', () => {
+    const ranges: Array<[number, number]> = [[0x00, 0x1f], [0x7f, 0x9f], [0x2028, 0x202e], [0x2066, 0x206f], [0xfeff, 0xfeff], [0xfff9, 0xfffb], [0xfffe, 0xffff], [0xd800, 0xdfff]];
+    let checked = 0;
+    for (const [from, to] of ranges) {
+      for (let cp = from; cp <= to; cp++) {
+        const ch = String.fromCharCode(cp);
+        expect(validateDraft({ ...GOOD_DRAFT, title: `a${ch}b` }).ok, `U+${cp.toString(16)}`).toBe(false);
+        if (cp !== 0x0a) expect(validateDraft({ ...GOOD_DRAFT, description: `a${ch}b` }).ok, `U+${cp.toString(16)}`).toBe(false);
+        checked++;
+      }
+    }
+    expect(checked).toBe(32 + 33 + 7 + 10 + 1 + 3 + 2 + 2048);
   });
 
   it('accepts fields exactly at their limits', () => {

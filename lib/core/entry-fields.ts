@@ -6,6 +6,7 @@ import { LIMITS } from './limits';
 import { parseLink } from './link';
 import { parseMagnetUri } from './magnet';
 import { parseImageRef } from './preview-image';
+import { hasUnsafeText, hasUnsafeTextButNewlines } from './unsafe-text';
 
 export interface EntryFields {
   url: string;
@@ -44,9 +45,10 @@ export function splitTags(input: string): string[] {
   return out;
 }
 
-// Control characters never belong in any field; newlines are allowed in descriptions only.
-const NO_CONTROLS = /^[^\u0000-\u001f\u007f]*$/;
-const NO_CONTROLS_EXCEPT_NEWLINES = /^[^\u0000-\u0009\u000b-\u001f\u007f]*$/;
+// Control and bidi-format characters never belong in any field (unsafe-text.ts has the list and the
+// reasons); newlines are allowed in descriptions only.
+const noControls = (s: string) => !hasUnsafeText(s);
+const noControlsButNewlines = (s: string) => !hasUnsafeTextButNewlines(s);
 
 const linkField = z.string().superRefine((s, ctx) => {
   const r = parseLink(s);
@@ -65,12 +67,12 @@ export const entryFieldsSchema = z.object({
     .trim()
     .min(1, 'Enter a title.')
     .max(LIMITS.titleChars, `The title is longer than ${LIMITS.titleChars} characters.`)
-    .regex(NO_CONTROLS, 'The title contains control characters.'),
+    .refine(noControls, 'The title contains control characters.'),
   description: z
     .string()
     .trim()
     .max(LIMITS.descriptionChars, `The description is longer than ${LIMITS.descriptionChars} characters.`)
-    .regex(NO_CONTROLS_EXCEPT_NEWLINES, 'The description contains control characters.'),
+    .refine(noControlsButNewlines, 'The description contains control characters.'),
   tags: z
     .array(
       z
@@ -86,7 +88,7 @@ export const entryFieldsSchema = z.object({
     .string()
     .trim()
     .max(LIMITS.siteNameChars, `The site name is longer than ${LIMITS.siteNameChars} characters.`)
-    .regex(NO_CONTROLS, 'The site name contains control characters.')
+    .refine(noControls, 'The site name contains control characters.')
     .default(''),
   image: z
     .string()

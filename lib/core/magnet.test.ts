@@ -163,6 +163,15 @@ describe('parseMagnetUri: refused', () => {
     fails(input);
   });
 
+  it('refuses control characters in the URI itself (issue 14: C1 controls)', () => {
+    for (const ch of ['\u0007', '\u009b', '\u0085', '\u202e', '\u2028']) fails(`${SINTEL}${ch}x`);
+  });
+
+  it('cleans the percent-decoded display name of control and bidi characters', () => {
+    expect(ok(`magnet:?xt=urn:btih:${SINTEL_HEX}&dn=Sin%C2%9Btel%E2%80%AE%1B`).displayName).toBe('Sintel');
+    expect(ok(`magnet:?xt=urn:btih:${SINTEL_HEX}&dn=%C2%85`).displayName).toBeUndefined();
+  });
+
   it('every successful result has well-formed lowercase hashes', () => {
     for (const input of [SINTEL, BBB, V2, HYBRID, 'magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK']) {
       const m = ok(input);

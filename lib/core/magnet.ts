@@ -4,6 +4,7 @@
 import parseMagnet from 'magnet-uri';
 import { toHex } from './bytes';
 import { LIMITS } from './limits';
+import { hasUnsafeText, withoutUnsafeText } from './unsafe-text';
 
 export interface ParsedMagnet {
   /** The magnet as given, trimmed. */
@@ -46,6 +47,7 @@ export function parseMagnetUri(input: string): MagnetResult {
   if (uri === '') return { ok: false, error: 'Enter a magnet URI.' };
   if (uri.length > LIMITS.magnetChars) return { ok: false, error: `The magnet URI is longer than ${LIMITS.magnetChars} characters.` };
   if (!/^magnet:\?/i.test(uri)) return { ok: false, error: 'A magnet URI starts with "magnet:?".' };
+  if (hasUnsafeText(uri)) return { ok: false, error: 'The magnet URI contains control characters.' };
   let parsed: ReturnType<typeof parseMagnet>;
   try {
     // magnet-uri only recognises a lower-case "magnet:?" prefix; the scheme is case-insensitive.
@@ -81,6 +83,7 @@ export function parseMagnetUri(input: string): MagnetResult {
   const infohash = btmh ?? btih;
   if (infohash === undefined) return { ok: false, error: 'The magnet URI could not be read.' };
   const dn = typeof parsed.name === 'string' ? parsed.name : Array.isArray(parsed.name) ? parsed.name[0] : undefined;
-  const displayName = dn?.trim().slice(0, 200) || undefined;
+  // Percent-decoded, dn can hold what the URI itself may not: shown as the torrent's name, it is cleaned.
+  const displayName = dn === undefined ? undefined : withoutUnsafeText(dn).trim().slice(0, 200) || undefined;
   return { ok: true, magnet: { uri, btih, btmh, infohash, displayName } };
 }

@@ -11,6 +11,7 @@ import {
   describeChange,
   editEntry,
   headsOf,
+  loadsCleanly,
   mergeChanges,
   viewFromBytes,
   type CreatedEntry,
@@ -495,5 +496,34 @@ describe('materialize (through mergeChanges and viewFromBytes)', () => {
     const r = mergeChanges(c.id, c.bytes, [evil]);
     expect(r.changed).toBe(true);
     expect(r.view).toBeUndefined();
+  });
+});
+
+describe('describeChange agrees with every reader of change bytes (issue 14)', () => {
+  it('refuses a change whose checksum does not match its hash, which decodeChange and applyChanges take and load refuses', () => {
+    const c = createEntry(base, author, a1, T0);
+    for (const at of [4, 5, 6, 7]) {
+      const flipped = c.change.slice();
+      flipped[at]! ^= 0x01;
+      expect(() => A.decodeChange(flipped)).not.toThrow();
+      expect(() => A.load(flipped)).toThrow(/checksum/);
+      expect(() => describeChange(flipped), `byte ${at}`).toThrow(/checksum/);
+    }
+    expect(describeChange(c.change).hash).toBe(A.decodeChange(c.change).hash);
+  });
+
+  it('refuses trailing bytes after the chunk', () => {
+    const c = createEntry(base, author, a1, T0);
+    expect(() => describeChange(Uint8Array.from([...c.change, 0]))).toThrow();
+  });
+
+  it('loadsCleanly tells a history Automerge loads from one it does not', () => {
+    const c = createEntry(base, author, a1, T0);
+    const e = editEntry(c.id, c.bytes, { title: 'edited' }, a1, T0 + 1000);
+    expect(loadsCleanly(e.bytes)).toBe(true);
+    const flipped = c.change.slice();
+    flipped[4]! ^= 0x01;
+    expect(loadsCleanly(flipped)).toBe(false);
+    expect(loadsCleanly(new Uint8Array([0x85, 0x6f, 0x4a, 0x83]))).toBe(false);
   });
 });

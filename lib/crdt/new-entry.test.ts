@@ -8,7 +8,7 @@ import { handMadeCreation } from '../testing/hand-made-entry';
 import { sampleFields } from '../testing/samples';
 import { changesSince, createEntry, deleteEntry, describeChange, editEntry, headsOf, mergeChanges, viewFromBytes, type MergeResult } from './entry-doc';
 import { identityFromSeed } from './envelope';
-import { mergeNew } from './new-entry';
+import { mergeNew, unloadableCreations } from './new-entry';
 
 const T0 = 1_700_000_000_000;
 
@@ -114,6 +114,20 @@ describe('mergeNew', () => {
   ])('a creation with %s gives the generic result', (_name, tweak) => {
     const { id, change } = handMadeCreation({ actor: a1, author, createdAt: T0, tweak });
     expectSameAsGeneric(id, [change]);
+  });
+
+  it('finds the lone creations that Automerge does not load, alone or among 64 others (issue 14)', () => {
+    const good = Array.from({ length: 70 }, (_, i) => createEntry(sampleFields({ title: `t${i}` }), author, `${author}${i.toString(16).padStart(16, '0')}`, T0 + i).change);
+    expect(unloadableCreations(good)).toEqual(new Set());
+    // The checksum flipped: decodeChange reads it, load does not.
+    const flipped = good[3]!.slice();
+    flipped[4]! ^= 0xff;
+    expect(() => A.decodeChange(flipped)).not.toThrow();
+    expect(unloadableCreations([...good.slice(0, 3), flipped, ...good.slice(4)])).toEqual(new Set([3]));
+    // Two seq-1 changes of one actor cannot load as one document, yet each is a valid creation.
+    const sameActor = [createEntry(sampleFields({ title: 'x' }), author, a1, T0).change, createEntry(sampleFields({ title: 'y' }), author, a1, T0 + 1).change];
+    expect(unloadableCreations(sameActor)).toEqual(new Set());
+    expect(unloadableCreations([new Uint8Array([1, 2, 3])])).toEqual(new Set([0]));
   });
 
   it('undecodable bytes fail as in the generic merge', () => {

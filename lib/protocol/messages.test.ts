@@ -197,6 +197,19 @@ describe('decodeMessage rejects', () => {
     expect(reasonOf(decodeMessage(encodeFrame({ type: 'heads', entries: [] }, [new Uint8Array(1)])))).toBe('bad-heads');
   });
 
+  it('the same name twice, which would be answered or handled twice (issue 14: 2,400 names, 100× the reply)', () => {
+    const heads = (entries: unknown) => reasonOf(decodeMessage(encodeFrame({ type: 'heads', entries })));
+    expect(heads([{ id: idA, heads: [] }, { id: entryB.id, heads: [] }])).toBe('ok');
+    expect(heads(Array.from({ length: 2400 }, () => ({ id: idA, heads: [] })))).toBe('duplicate-in-heads');
+    expect(heads([{ id: idA, heads: [hash('x'), hash('x')] }])).toBe('duplicate-in-heads');
+    const [c1] = entryA.changes as [SignedChange];
+    const twice = encodeFrame({ type: 'changes', entries: [{ id: entryA.id, n: 1 }, { id: entryA.id, n: 1 }] }, [c1.change, c1.sig, c1.change, c1.sig]);
+    expect(reasonOf(decodeMessage(twice))).toBe('duplicate-in-changes');
+    const blob = 'ab'.repeat(32);
+    expect(reasonOf(decodeMessage(encodeFrame({ type: 'blob-want', hashes: [blob, blob] })))).toBe('duplicate-in-blob-want');
+    expect(reasonOf(decodeMessage(encodeFrame({ type: 'blob-want', hashes: [blob, 'cd'.repeat(32)] })))).toBe('ok');
+  });
+
   it('changes whose blob count does not match the header', () => {
     const [c1, c2] = entryA.changes as [SignedChange, SignedChange];
     const header = { type: 'changes', entries: [{ id: entryA.id, n: 2 }] };

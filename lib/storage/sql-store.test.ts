@@ -251,6 +251,24 @@ describe('SqlReplicaStore writes', () => {
     expect(ids(store)).toEqual([keep.id]);
   });
 
+  it('drops an entry whole: its row, its full-text and tag rows, live or tombstoned', async () => {
+    const store = memoryStore();
+    const keep = make(T0 + 1, { title: 'Kept lecture', tags: ['lecture'] });
+    const gone = make(T0 + 2, { title: 'Poisoned lecture', tags: ['lecture'] });
+    const dead = make(T0 + 3, { title: 'Dead lecture', tags: ['lecture'] });
+    await store.putEntries([keep, gone, dead]);
+    await store.putEntries([tombstone(dead, T0 + 10)]);
+    await store.dropEntries([gone.id, dead.id]);
+    expect(ids(store, { q: 'lecture' })).toEqual([keep.id]);
+    expect(ids(store, { tag: 'lecture' })).toEqual([keep.id]);
+    for (const id of [gone.id, dead.id]) {
+      expect(ftsRowsFor(store, id)).toBe(0);
+      expect(store.db.prepare('SELECT COUNT(*) AS n FROM entry_tags WHERE id = ?').get(id)).toEqual({ n: 0 });
+      expect(store.getView(id)).toBeUndefined();
+    }
+    expect(store.count()).toEqual({ entries: 1, deleted: 0 });
+  });
+
   it('replaces the FTS and tag rows of an edited entry', async () => {
     const store = memoryStore();
     const other = make(T0, { title: 'Neighbour alpha', tags: ['old'] });

@@ -71,6 +71,19 @@ export function replicaStoreContract(name: string, open: () => Promise<{ store: 
       await close();
     });
 
+    it('drops entries whole, and keeps the others', async () => {
+      const { store, reopen, close } = await open();
+      const entries = await makeEntries(6, 4);
+      await store.putEntries(entries);
+      await store.dropEntries([entries[1]!.id, entries[4]!.id, 'f'.repeat(32) as EntryId]);
+      const kept = [0, 2, 3, 5].map((i) => entries[i]!.id).sort();
+      expect((await store.loadIndex()).map((r) => r.id).sort()).toEqual(kept);
+      expect([...(await store.getDocs(entries.map((e) => e.id))).keys()].sort()).toEqual(kept);
+      await store.dropEntries([]);
+      if (reopen !== undefined) expect((await (await reopen()).loadIndex()).map((r) => r.id).sort()).toEqual(kept);
+      await close();
+    });
+
     it('keeps everything across a reopen', async () => {
       const { store, reopen, close } = await open();
       if (reopen === undefined) return close();

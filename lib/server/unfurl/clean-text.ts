@@ -1,5 +1,7 @@
 // Page text is untrusted and ends up in every replica: it is reduced to one tidy line with nothing a
 // terminal, a log or a bidirectional-text renderer could be tricked by, and to the length an entry allows.
+import { withoutUnsafeText } from '../../core/unsafe-text';
+
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 // Invisible characters that change how surrounding text displays (direction overrides, zero widths).
 const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
@@ -7,13 +9,15 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 export function cleanText(raw: string | undefined, maxChars: number): string | undefined {
   if (raw === undefined) return undefined;
-  const text = raw
+  const spaced = raw
     .replace(LONE_SURROGATE, '')
     .normalize('NFC')
     .replace(CONTROLS, ' ')
     .replace(INVISIBLE, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/\s+/g, ' ');
+  // Whatever else an entry's fields refuse (lib/core/unsafe-text.ts) goes too, or the preview would make
+  // the entry invalid everywhere.
+  const text = withoutUnsafeText(spaced).trim();
   if (text === '') return undefined;
   return clamp(text, maxChars);
 }

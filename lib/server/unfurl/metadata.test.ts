@@ -96,6 +96,12 @@ describe('extractMetadata', () => {
     expect(extractMetadata(html, PAGE)).toMatchObject({ title: "Tom & Jerry's show evil", description: 'a b c' });
   });
 
+  it('leaves nothing an entry refuses (C1 controls, separators, deprecated formats, annotations, noncharacters)', () => {
+    const html = `<title>a\u009b2J b\u0085c\u2028d\u206ae\ufff9f\uffffg</title>`;
+    const meta = extractMetadata(html, PAGE);
+    expect(meta.title).toBe('a 2J b c defg');
+  });
+
   it('clamps to the entry limits without splitting a character', () => {
     const long = '😀'.repeat(LIMITS.titleChars);
     const { title, description, siteName } = extractMetadata(
