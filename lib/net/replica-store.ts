@@ -33,6 +33,11 @@ export interface ReplicaStore {
    * never for a policy or moderation decision, which hides instead.
    */
   dropEntries(ids: readonly EntryId[]): Promise<void>;
+  /** The stored views of the given IDs; absent IDs are left out. Read by the audit of stored entries. */
+  getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>>;
+  /** The version of the validity rules the stored entries were last audited under; 0 when never. */
+  auditedRules(): Promise<number>;
+  setAuditedRules(version: number): Promise<void>;
   /**
    * Called when another instance sharing this storage (another tab) wrote entries (`rows`) or dropped
    * them (`dropped`, usually empty).

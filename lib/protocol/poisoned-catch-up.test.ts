@@ -18,6 +18,7 @@ import { sampleFields } from '../testing/samples';
 import { createSimPeer, type SimPeer } from '../testing/sim-peer';
 import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { VALIDITY_RULES } from './change-policy';
 import { Replica } from './replica';
 import { SyncEngine } from './sync-engine';
 
@@ -143,6 +144,34 @@ describe('issue 14: one hostile change must not stop new visitors from syncing',
     expect(lines.filter((l) => l.includes('dropped a stored entry that does not load'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('session error'))).toEqual([]);
     expect(a.isOpen).toBe(true);
+  });
+
+  it('drops, once per version of the rules, stored entries that a rule added since refuses (a C1 title stored by old code)', async () => {
+    const rng = seededRng(19);
+    const [author, attacker] = [await signerOf(rng), await signerOf(rng)];
+    const store = new MemoryStore();
+    const honest = createEntry(sampleFields({ title: 'honest' }), author.author, author.actor, NOW);
+    store.entries.set(honest.id, { id: honest.id, bytes: honest.bytes, view: honest.view, sigs: new Uint8Array(0) });
+    const legacy = (title: string, url: string) => {
+      const made = createEntry(sampleFields({ title: 'placeholder', url }), attacker.author, attacker.actor, NOW);
+      // As the old rules stored it: the view holds the title as it came.
+      return { id: made.id, bytes: made.bytes, view: { ...made.view, title }, sigs: new Uint8Array(0) };
+    };
+    const c1 = legacy('CSI \u009b[2J', 'https://example.org/c1');
+    store.entries.set(c1.id, c1);
+    const lines: string[] = [];
+    const { replica } = await victimOver(store, lines);
+    await replica.audited();
+    expect([...store.entries.keys()]).toEqual([honest.id]);
+    expect(replica.size).toBe(1);
+    expect(await store.auditedRules()).toBe(VALIDITY_RULES);
+    expect(lines.filter((l) => l.includes('dropped a stored entry that breaks the validity rules'))).toHaveLength(1);
+    // Audited once: what is stored afterwards was checked under these rules when it was merged.
+    const later = legacy('NEL \u0085', 'https://example.org/nel');
+    store.entries.set(later.id, later);
+    const again = await victimOver(store, []);
+    await again.replica.audited();
+    expect(store.entries.has(later.id)).toBe(true);
   });
 
   it('refuses a heads message that names one entry 2,400 times instead of answering it 2,400 times', async () => {

@@ -28,7 +28,7 @@ import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import { splitHistory } from '../crdt/history';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
-import { DEFAULT_POLICY, precheckChange, type PolicyOptions, type RejectReason } from './change-policy';
+import { DEFAULT_POLICY, precheckChange, storedViewIsValid, VALIDITY_RULES, type PolicyOptions, type RejectReason } from './change-policy';
 import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
@@ -54,6 +54,8 @@ const WRITES_IN_FLIGHT = 4;
 const YIELD_EVERY = 16;
 /** Entries checked (decode, policy) between two yields; their signatures go to the verifier as one request. */
 const CHECK_TOGETHER = 64;
+/** Stored views read and checked per step of the audit (one serial task each, between merges). */
+const AUDIT_SLICE = 256;
 
 type StoredDoc = { bytes: Uint8Array; sigs: Uint8Array };
 
@@ -116,8 +118,9 @@ export class Replica {
   private readonly unwritten = new Map<EntryId, StoredEntry>();
   private readonly listeners = new Set<Listener>();
   private readonly indexListeners = new Set<() => void>();
-  /** Stored entries dropped because their bytes did not read (see `drop`). */
+  /** Stored entries dropped because their bytes did not read or they broke the rules (see `drop`). */
   dropped = 0;
+  private audit: Promise<void> = Promise.resolve();
 
   constructor(options: ReplicaOptions) {
     this.store = options.store;
@@ -135,6 +138,10 @@ export class Replica {
       if (item !== undefined) items.push(item);
     }
     this.index = ReconIndex.from(items);
+    // In the background: sessions may start meanwhile; an entry found invalid is dropped when reached.
+    this.audit = this.auditStored(items.map((i) => i.id as EntryId)).catch((err: unknown) => {
+      this.log.error('audit of stored entries failed', { err: String(err) });
+    });
     this.store.onExternalWrite?.((rows, dropped) => {
       for (const id of dropped) this.index.remove(id as EntryId);
       for (const row of rows) {
@@ -153,6 +160,38 @@ export class Replica {
     if (/^[0-9a-f]{32}$/.test(item.id) && /^[0-9a-f]{32}$/.test(item.digest)) return item;
     this.log.warn('index row left out of reconciliation', { id: row.id });
     return undefined;
+  }
+
+  /** Resolves when the audit of stored entries that open() began has finished. */
+  audited(): Promise<void> {
+    return this.audit;
+  }
+
+  /**
+   * Drops stored entries that break validity rules added since they were stored, once per version of
+   * the rules: they would be refused by every replica that applies the new ones, and each refusal counted
+   * against this one as a bad peer. (Entries whose bytes do not load are dropped when first read.)
+   */
+  private async auditStored(ids: readonly EntryId[]): Promise<void> {
+    if ((await this.store.auditedRules()) >= VALIDITY_RULES) return;
+    let dropped = 0;
+    for (let i = 0; i < ids.length; i += AUDIT_SLICE) {
+      if (i > 0) await this.yieldControl?.();
+      const slice = ids.slice(i, i + AUDIT_SLICE);
+      dropped += await this.serial(async () => {
+        let n = 0;
+        for (const [id, view] of await this.store.getViews(slice)) {
+          // A write in flight replaces the stored view with one checked under the rules of today.
+          if (this.unwritten.has(id) || storedViewIsValid(view)) continue;
+          this.drop(id, 'breaks the validity rules', `rules ${VALIDITY_RULES}`);
+          n++;
+        }
+        return n;
+      });
+    }
+    await this.writes;
+    await this.store.setAuditedRules(VALIDITY_RULES);
+    if (ids.length > 0) this.log.info('audited stored entries', { rules: VALIDITY_RULES, checked: ids.length, dropped });
   }
 
   get size(): number {
@@ -518,18 +557,18 @@ export class Replica {
     try {
       return read();
     } catch (err) {
-      this.drop(id, err);
+      this.drop(id, 'does not load', err);
       return undefined;
     }
   }
 
   /**
-   * Drops an entry whose stored bytes do not read: out of the index at once (so no read asks for it
+   * Drops a stored entry that breaks the validity rules: out of the index at once (so no read asks for it
    * again and a valid copy of it is taken as new), out of the store after the writes queued before.
    */
-  private drop(id: EntryId, err: unknown): void {
+  private drop(id: EntryId, why: string, err: unknown): void {
     if (this.index.digestOf(id) === undefined && !this.unwritten.has(id)) return;
-    this.log.warn('dropped a stored entry that does not load', { id, err: String(err) });
+    this.log.warn(`dropped a stored entry that ${why}`, { id, err: String(err) });
     this.index.remove(id);
     this.unwritten.delete(id);
     this.dropped++;

@@ -24,13 +24,17 @@ export interface StoredDocRow {
 /** Documents moved from the old RxDB collection per transaction. */
 const MIGRATE_SLICE = 500;
 
+type DocsDb = Dexie & { docs: Table<StoredDocRow, string>; meta: Table<{ key: string; value: number }, string> };
+
 export class IdbDocStore {
-  private constructor(private readonly db: Dexie & { docs: Table<StoredDocRow, string> }) {}
+  private constructor(private readonly db: DocsDb) {}
 
   /** Opens (creating if needed) the documents database that goes with the RxDB database `name`. */
   static async open(name: string): Promise<IdbDocStore> {
-    const db = new Dexie(`${name}-docs`) as Dexie & { docs: Table<StoredDocRow, string> };
+    const db = new Dexie(`${name}-docs`) as DocsDb;
     db.version(1).stores({ docs: 'id' });
+    // 2: a small table of facts about the replica (which validity rules its entries were audited under).
+    db.version(2).stores({ docs: 'id', meta: 'key' });
     await db.open();
     return new IdbDocStore(db);
   }
@@ -50,6 +54,14 @@ export class IdbDocStore {
   /** One transaction for all the rows. */
   async put(rows: readonly StoredDocRow[]): Promise<void> {
     if (rows.length > 0) await this.db.docs.bulkPut([...rows]);
+  }
+
+  async getMeta(key: string): Promise<number | undefined> {
+    return (await this.db.meta.get(key))?.value;
+  }
+
+  async setMeta(key: string, value: number): Promise<void> {
+    await this.db.meta.put({ key, value });
   }
 
   async delete(ids: readonly EntryId[]): Promise<void> {

@@ -263,6 +263,25 @@ export class SqlReplicaStore implements ReplicaStore {
       }
     })(entries);
 
+  async getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>> {
+    const out = new Map<EntryId, EntryView>();
+    for (const id of ids) {
+      const view = this.getView(id);
+      if (view !== undefined) out.set(id, view);
+    }
+    return out;
+  }
+
+  async auditedRules(): Promise<number> {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'audited_rules'").get() as { value: string } | undefined;
+    const n = Number(row?.value ?? 0);
+    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  }
+
+  async setAuditedRules(version: number): Promise<void> {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('audited_rules', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(version));
+  }
+
   async dropEntries(ids: readonly EntryId[]): Promise<void> {
     this.dropBatch(ids);
   }

@@ -25,6 +25,25 @@ export class MemoryStore implements ReplicaStore {
     for (const e of entries) this.entries.set(e.id, e);
   }
 
+  audited = 0;
+
+  async getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>> {
+    const out = new Map<EntryId, EntryView>();
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e !== undefined) out.set(id, e.view);
+    }
+    return out;
+  }
+
+  async auditedRules(): Promise<number> {
+    return this.audited;
+  }
+
+  async setAuditedRules(version: number): Promise<void> {
+    this.audited = version;
+  }
+
   async dropEntries(ids: readonly EntryId[]): Promise<void> {
     for (const id of ids) this.entries.delete(id);
   }
