@@ -1,12 +1,15 @@
 // A bounded, seeded fuzz run of the whole receive path (lib/testing/receive-fuzz.ts): hostile input
-// from a reconnecting attacker must never throw, change honest entries, store attacker content,
-// break honest sync or grow the victim's state. Prints its seed and counts; a failure names the seed.
+// from a reconnecting attacker must never throw, change honest entries, store attacker content (changes
+// damaged and re-signed, text with control characters), draw replies out of proportion to what it sent,
+// make the victim relay a repeated change more than once, break honest sync or grow the victim's state.
+// Prints its seed and counts; a failure names the seed.
 // Another seed or size: RECEIVE_FUZZ_SEED=7 RECEIVE_FUZZ_INPUTS=10000 npx vitest run lib/protocol/receive-fuzz.test.ts
 // Longer runs: npx tsx scripts/fuzz-receive.ts --inputs 200000 --seed 42
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../core/bytes';
 import type { EntryId, PeerId } from '../core/ids';
 import type { StoredEntry } from '../net/replica-store';
+import { AMPLIFICATION_FACTOR } from '../testing/fuzz/amplification';
 import { MemoryStore } from '../testing/memory-store';
 import { formatReceiveFuzzResult, runReceiveFuzz } from '../testing/receive-fuzz';
 import { seededRng } from '../testing/rng';
@@ -28,9 +31,42 @@ describe('receive path under hostile input', () => {
     // The run must have reached every category and the interesting rejections, or it proves little.
     expect(result.inputs).toBe(INPUTS);
     for (const n of Object.values(result.byCategory)) expect(n).toBeGreaterThan(INPUTS / 10);
-    for (const reason of ['bad-signature', 'not-author', 'id-mismatch', 'future-change', 'invalid-entry', 'undecodable-change', 'repeated-hello']) {
+    const reasons = ['bad-signature', 'not-author', 'id-mismatch', 'future-change', 'invalid-entry', 'undecodable-change', 'repeated-hello'];
+    // Issue 14: repeated names are refused at decode, and a change repeated in one message is counted.
+    reasons.push('duplicate-in-heads', 'duplicate-in-changes', 'duplicate-in-blob-want', 'duplicate-change');
+    for (const reason of reasons) {
       expect(result.rejections[reason] ?? 0, `seed ${SEED}: no '${reason}' rejection was provoked`).toBeGreaterThan(0);
     }
+    // The generators of lib/testing/fuzz/ must provoke what they are for, each input for the reason it
+    // was made for (its self-check): a damaged change signed again is undecodable, not badly signed; an
+    // entry with a control character is an invalid entry, not one over a field's limit.
+    const provoked = (generator: string, reason: string) => result.provoked[`hostile:${generator}`]?.[reason] ?? 0;
+    expect(provoked('resigned', 'undecodable-change'), `seed ${SEED}: no re-signed damaged change was refused as undecodable`).toBeGreaterThan(0);
+    expect(provoked('unicode', 'invalid-entry'), `seed ${SEED}: no entry with control characters was refused as invalid`).toBeGreaterThan(0);
+    expect(provoked('unicode', 'undecodable-change'), `seed ${SEED}: no change with invalid UTF-8 was refused`).toBeGreaterThan(0);
+    expect(provoked('dup', 'duplicate-in-heads'), `seed ${SEED}: no repeated name in heads was refused`).toBeGreaterThan(0);
+    expect(provoked('dup', 'duplicate-change'), `seed ${SEED}: no repeated change was counted`).toBeGreaterThan(0);
+    expect(result.selfChecks.checked, `seed ${SEED}: too few self-checked inputs`).toBeGreaterThan(INPUTS / 100);
+    expect(result.selfChecks.missed, `seed ${SEED}`).toBe(0);
+    expect(result.attacker.changesAccepted, `seed ${SEED}`).toBe(0);
+    // No input drew more than its bound (4 bytes out per byte in, and the whole honest replica once per
+    // message); over all well-formed input the victim sent far less than it received.
+    const amp = result.amplification;
+    expect(amp.worst.bytesOut, `seed ${SEED}: ${amp.worst.kinds}`).toBeLessThanOrEqual(amp.worst.bound);
+    expect(amp.wellFormedRatio, `seed ${SEED}`).toBeLessThanOrEqual(AMPLIFICATION_FACTOR);
+    expect(amp.wellFormedIn).toBeGreaterThan(0);
+    // A valid change sent hundreds of times in one message is accepted, stored and forwarded once.
+    expect(result.relay.stored, `seed ${SEED}`).toBe(true);
+    expect(result.relay.changesAccepted, `seed ${SEED}`).toBe(1);
+    for (const n of result.relay.forwardedChanges) expect(n, `seed ${SEED}: changes forwarded to an honest peer`).toBeLessThanOrEqual(2);
+    expect(Math.max(...result.relay.forwardedChanges)).toBeGreaterThan(0);
+    // A fresh peer syncing from the fuzzed victim receives every honest entry as its author holds it,
+    // and nobody logged an error (a stored change that does not load logs 'session error' where it is served).
+    expect(result.freshPeer.expected).toBe(result.victim.honestEntries + 2);
+    expect(result.freshPeer.received, `seed ${SEED}`).toBe(result.freshPeer.expected);
+    expect(result.freshPeer.identical, `seed ${SEED}`).toBe(result.freshPeer.expected);
+    expect(result.victim.errors, `seed ${SEED}`).toEqual({});
+    expect(result.freshPeer.honestErrors, `seed ${SEED}`).toEqual({});
     expect(result.disconnects, `seed ${SEED}`).toBeGreaterThan(0);
     expect(result.victim.maxLiveSessions).toBeLessThanOrEqual(3);
     // Reconciliation must reach both the decoder's refusals and the logic behind it: binary `recon`

@@ -5,6 +5,7 @@ import { decodeMessage, encodeMessage } from './messages';
 import { EMPTY_FP, ReconSide, validateReconMessage, type ReconItem, type ReconMessage } from './reconcile';
 import { decodeRecon, encodeRecon } from './reconcile-wire';
 import { seededUint32 } from '../testing/rng';
+import { uleb as varint } from '../testing/fuzz/craft';
 
 const T0 = 1_700_000_000_000;
 
@@ -31,15 +32,6 @@ function realMessages(): ReconMessage[] {
   return out;
 }
 
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-};
 const bytes = (...parts: Array<number | number[]>): Uint8Array => Uint8Array.from(parts.flat());
 const reasonOf = (b: Uint8Array): string => {
   const r = decodeRecon(b);

@@ -4,10 +4,15 @@
 // deletes of honest entries signed by the attacker's own key, replays, far-future changes, creation
 // changes under the wrong ID, unknown heads, reconciliation in the binary form of reconcile-wire.ts
 // (valid with random content, replays of the victim's own, hostile blobs), repeated hellos, huge
-// counts, `__proto__` keys). The session closes after 16 bad messages; the attacker then reconnects under a
-// fresh peer ID. Afterwards the honest entries must be byte-for-byte unchanged, nothing the attacker
-// wrote may be stored, the victim must still sync with honest peers, nothing may have thrown, and
-// sessions and heap must have stayed bounded.
+// counts, `__proto__` keys), and from the modules in fuzz/: changes damaged in their chunk and signed
+// again (resigned-changes.ts), names and changes repeated within one message (duplicates.ts), and
+// text holding Unicode control and format characters (unicode-controls.ts). The session closes after
+// 16 bad messages; the attacker then reconnects under a fresh peer ID. Afterwards the honest entries
+// must be byte-for-byte unchanged, nothing the attacker wrote may be stored, no input may have drawn
+// more than a bounded reply (fuzz/amplification.ts), a change the attacker repeats must be relayed
+// once, a fresh peer syncing from the victim must receive every honest entry as its author holds it,
+// no peer may have logged an error, nothing may have thrown, and sessions and heap must have stayed
+// bounded.
 //
 //   const result = await runReceiveFuzz({ seed: 42, inputs: 3000 });
 //   if (result.failures.length > 0) throw new Error(formatReceiveFuzzResult(result));
@@ -15,11 +20,9 @@ import * as A from '@automerge/automerge';
 import { toHex } from '../core/bytes';
 import type { EntryFields } from '../core/entry-fields';
 import { sha256 } from '../core/hash';
-import type { AuthorKey, ChangeHash, EntryId, PeerId } from '../core/ids';
+import type { ChangeHash, EntryId, PeerId } from '../core/ids';
 import type { Logger } from '../core/logger';
-import { describeChange, type ChangeFacts } from '../crdt/entry-doc';
-import { identityFromSeed, signChange, signerFromIdentity, type SignedChange, type Signer } from '../crdt/envelope';
-import type { EntryView } from '../crdt/entry-view';
+import { identityFromSeed, signChange, signerFromIdentity } from '../crdt/envelope';
 import { decodeFrame, encodeFrame } from '../protocol/codec';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '../protocol/messages';
 import {
@@ -41,6 +44,27 @@ import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
 import { quiesce } from './convergence-sim';
 import { seededRng, type Rng } from './rng';
 import { createSimPeer, settle, type SimPeer } from './sim-peer';
+import { AMPLIFICATION_FACTOR, AmplificationMeter, type AmplificationResult } from './fuzz/amplification';
+import {
+  attackerFields,
+  changesFrame,
+  craftChain,
+  craftCreation,
+  craftEdit,
+  docFields,
+  entryIdOf,
+  imm,
+  MAGNETS,
+  nowSec,
+  randomEntryId,
+  shuffle,
+  tryDescribe,
+  type CraftDoc,
+} from './fuzz/craft';
+import { duplicates } from './fuzz/duplicates';
+import { resignedChange } from './fuzz/resigned-changes';
+import type { FuzzCtx, HonestEntry, Produced } from './fuzz/types';
+import { refusedCharacterIn, unicodeControls } from './fuzz/unicode-controls';
 
 export type InputCategory = 'random' | 'mutated' | 'hostile';
 
@@ -62,6 +86,11 @@ export interface ReceiveFuzzOptions {
   patientMessages?: number;
   /** Failure threshold for heap growth over the run. Default 200 MB. */
   heapGrowthLimitBytes?: number;
+  /**
+   * Also make the inputs the product is known to take against the stated rule (fuzz/unicode-controls.ts:
+   * controls inside a link or at a field's edge, which normalisation removes from the view). Default false.
+   */
+  knownGaps?: boolean;
   /** Called every `progressEvery` inputs (default 1,000). */
   onProgress?: (progress: ReceiveFuzzProgress) => void;
   progressEvery?: number;
@@ -95,6 +124,8 @@ export interface ReceiveFuzzResult {
     liveSessionsAtEnd: number;
     /** Warnings the victim logged, by message (e.g. 'merge failed', 'rejected changes'). */
     warnings: Record<string, number>;
+    /** Errors the victim logged, by message ('session error', ...): each one is a failure. */
+    errors: Record<string, number>;
     /** Sizes of internal structures, read for diagnostics (undefined if renamed). */
     bans: number | undefined;
     seenHashes: number | undefined;
@@ -110,6 +141,15 @@ export interface ReceiveFuzzResult {
   };
   recon: ReconCounts;
   patient: PatientResult;
+  amplification: AmplificationResult;
+  /**
+   * Reasons (session stats) the inputs of the fuzz/ generators drew, by '<category>:<generator>', from
+   * inputs that reached a ready session alone; and the self-checks of their `expect`ed reasons.
+   */
+  provoked: Record<string, Record<string, number>>;
+  selfChecks: { checked: number; missed: number };
+  relay: RelayResult;
+  freshPeer: FreshPeerResult;
   durationMs: number;
   /** Broken invariants; empty on success. */
   failures: string[];
@@ -146,44 +186,43 @@ export interface PatientResult {
   stillOpen: boolean;
 }
 
-interface HonestEntry {
-  id: EntryId;
-  author: AuthorKey;
-  signer: Signer;
-  owner: SimPeer;
-  bytes: Uint8Array;
-  view: EntryView;
-  changes: SignedChange[];
-}
-
-interface Produced {
-  kind: string;
-  bytes?: Uint8Array;
-  /** Not fit to be mutated or re-sent later (valid but for the time, or signed by an honest author). */
-  unpoolable?: boolean;
-  /** The attacker hangs up instead of sending. */
-  hangup?: boolean;
+/**
+ * A valid change the attacker repeats in one message, after the run: it must be accepted, stored and
+ * forwarded to the victim's honest neighbours once (issue 14: it was forwarded once per copy).
+ */
+export interface RelayResult {
+  copies: number;
   /**
-   * Made as a reconciliation message that must decode, or be refused at decode ('either' for random
-   * content). Checked when the input is sent, so that the generators cannot drift from the wire form
-   * unnoticed (as they did when it became binary).
+   * Changes each honest neighbour received from the victim meanwhile, and the bytes (the victim
+   * compresses `changes` for peers that take it, and copies of one change compress to almost nothing:
+   * bytes alone would hide a change forwarded once per copy).
    */
-  recon?: 'decode' | 'refuse' | 'either';
+  forwardedChanges: number[];
+  forwardedBytes: number[];
+  /** Bytes of one uncompressed `changes` message carrying one copy. */
+  singleCopyBytes: number;
+  changesAccepted: number;
+  reasons: Record<string, number>;
+  stored: boolean;
 }
 
-interface Ctx {
-  rng: Rng;
+/** A peer with an empty replica that syncs from the victim once the run is over. */
+export interface FreshPeerResult {
+  /** Honest entries it must receive (the ones before the run, and those made after it). */
+  expected: number;
+  received: number;
+  /** Received with a view byte-identical to the one its author holds. */
+  identical: number;
+  /** Errors any honest peer (the fresh one included) logged, by message. */
+  honestErrors: Record<string, number>;
+}
+
+interface Ctx extends FuzzCtx {
   network: string;
   victimId: PeerId;
   attackerId: PeerId;
-  attacker: Signer;
-  /** A second attacker key, for chains whose changes have different authors. */
-  accomplice: Signer;
-  honest: HonestEntry[];
   /** The honest entries as the victim's reconciliation index holds them, in reconciliation order. */
   honestItems: ReconItem[];
-  /** Current time of the victim's clock, in ms. */
-  now: () => number;
   /** Recent frames fit for mutation. */
   pool: Uint8Array[];
   /** Recent messages the victim sent to the attacker. */
@@ -200,10 +239,6 @@ const FRAME_LIMIT = 256 * KiB;
 /** Requests a session may have in flight (PROTOCOL.md, Limits). */
 const MAX_REQUESTS_IN_FLIGHT = 16_384;
 const POOL_SIZE = 64;
-const MAGNETS = [
-  'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
-  'magnet:?xt=urn:btih:dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c&dn=Big+Buck+Bunny',
-];
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -248,6 +283,9 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
   // The same engine createSimPeer builds, with a logger that records what the victim reports.
   victim.engine = new SyncEngine({ replica: victim.replica, peerId: victim.engine.peerId, network: victim.engine.network, logger: logs.logger });
   const honestPeers = [await createSimPeer('honest-1', rng, clock), await createSimPeer('honest-2', rng, clock)];
+  // Honest peers record what they log too: one that logs an error was served something broken.
+  const honestLogs = recordingLogger();
+  for (const h of honestPeers) h.engine = new SyncEngine({ replica: h.replica, peerId: h.engine.peerId, network: h.engine.network, logger: honestLogs.logger });
   const everyone = [victim, ...honestPeers];
   const net = new MemoryNetwork();
   const honestLinks: MemoryChannel[] = [];
@@ -316,8 +354,13 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     victimReconSent: 0,
     lastVictimRound: 1,
     maxRandomBytes: options.maxRandomBytes ?? 1280 * KiB,
+    knownGaps: options.knownGaps ?? false,
   };
   seedPool(ctx);
+  // What a request for all of the victim's honest entries legitimately draws: all of them, once.
+  const amp = new AmplificationMeter(changesFrame(served).length + 2 * KiB);
+  const provoked: Record<string, Record<string, number>> = {};
+  const selfChecks = { checked: 0, missed: 0 };
 
   // ---- counters ----
   const byCategory: Record<InputCategory, number> = { random: 0, mutated: 0, hostile: 0 };
@@ -359,20 +402,29 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     }
     ctx.attackerId = randomPeerId(rng);
     const [toAttacker, fromAttacker] = net.pair(ctx.victimId, ctx.attackerId);
-    fromAttacker.onMessage((bytes) => reflect(ctx, bytes));
+    fromAttacker.onMessage((bytes) => {
+      reflect(ctx, bytes);
+      amp.received(bytes);
+    });
+    amp.opened();
     const s = victim.engine.addChannel(toAttacker);
     if (s === undefined) throw new Error('a fresh attacker ID was refused');
     session = s;
     link = fromAttacker;
     attackerTotals.sessions++;
     const roll = rng.next();
+    let hello: Uint8Array | undefined;
     if (roll < 0.08) {
       reconnects.withoutHello++;
     } else if (roll < 0.16) {
       reconnects.hostileHello++;
-      fromAttacker.send(hostileHello(ctx));
+      hello = hostileHello(ctx);
     } else {
-      fromAttacker.send(helloFrame(ctx, ctx.attackerId));
+      hello = helloFrame(ctx, ctx.attackerId);
+    }
+    if (hello !== undefined) {
+      amp.sent(hello, 'hello');
+      fromAttacker.send(hello);
     }
   };
   const noteClose = () => {
@@ -402,6 +454,8 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
   let done = 0;
   while (done < options.inputs && failures.length < 20) {
     const burst = rng.chance(0.15) ? Math.min(2 + rng.int(7), options.inputs - done) : 1;
+    // An input alone on a ready session: what it drew is its own (its reasons, checked against `expect`).
+    let alone: { label: string; produced: Produced; session: SyncSession; before: Record<string, number> } | undefined;
     for (let b = 0; b < burst; b++) {
       if (link === undefined || !link.isOpen) {
         noteClose();
@@ -436,9 +490,15 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
           }
         }
       }
+      if (burst === 1 && session !== undefined && session.state === 'ready') {
+        alone = { label: `${category}:${produced.kind.split(':')[0]!}`, produced, session, before: { ...session.stats.reasons } };
+      }
       try {
         if (produced.hangup) link!.close('attacker hung up');
-        else if (produced.bytes !== undefined) link!.send(produced.bytes);
+        else if (produced.bytes !== undefined) {
+          amp.sent(produced.bytes, `${category}:${produced.kind}`);
+          link!.send(produced.bytes);
+        }
       } catch (err) {
         failures.push(`input ${done} (${category}:${produced.kind}) threw from send: ${describeError(err)}`);
       }
@@ -450,6 +510,27 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
       await drain();
     } catch (err) {
       failures.push(`input ${done} threw while being handled: ${describeError(err)}`);
+    }
+    const tooMuch = amp.endWindow();
+    if (tooMuch !== undefined) failures.push(`input ${done}: ${tooMuch}`);
+    if (alone !== undefined) {
+      const drawn = reasonsSince(alone.before, alone.session.stats.reasons);
+      if (FUZZ_GENERATORS.has(alone.label)) {
+        const into = (provoked[alone.label] ??= {});
+        for (const [reason, n] of Object.entries(drawn)) bump(into, reason, n);
+      }
+      const expect = alone.produced.expect;
+      if (expect !== undefined) {
+        selfChecks.checked++;
+        if (!expect.some((r) => (drawn[r] ?? 0) > 0)) {
+          selfChecks.missed++;
+          failures.push(
+            `input ${done}: a ${alone.label.split(':')[0]}:${alone.produced.kind} input drew none of ${expect.join(', ')} ` +
+              `(it drew ${Object.keys(drawn).length === 0 ? 'nothing' : Object.entries(drawn).map(([k, v]) => `${k}=${v}`).join(', ')}): ` +
+              'it was taken, or the generator no longer makes what it means to',
+          );
+        }
+      }
     }
     noteClose();
     const live = liveSessions(victim.engine);
@@ -498,9 +579,11 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
   if (heapGrowth > heapLimit) failures.push(`heap grew by ${mb(heapGrowth)} (limit ${mb(heapLimit)})`);
   const internals = engineInternals(victim.engine);
 
-  // ---- honest sync still works: a new entry, an edit, and a newcomer catching up ----
+  // ---- honest sync still works: a new entry, an edit, a relayed change, and a fresh peer catching up ----
   if (link?.isOpen) link.close('test over');
   await drain();
+  let relay: RelayResult = { copies: 0, forwardedChanges: [], forwardedBytes: [], singleCopyBytes: 0, changesAccepted: 0, reasons: {}, stored: false };
+  const freshPeer: FreshPeerResult = { expected: 0, received: 0, identical: 0, honestErrors: {} };
   try {
     const [h1, h2] = honestPeers as [SimPeer, SimPeer];
     const fresh = await h1.engine.create(h1.signer, honestFields(1000, 0));
@@ -511,18 +594,45 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     if (edited !== undefined && victim.store.entries.get(edited.id)?.view.title !== 'Edited after the attack') {
       failures.push('the victim did not receive an honest edit after the run');
     }
+    const relayed = await relayPhase(ctx, victim, honestPeers, net, everyone, failures);
+    relay = relayed.result;
+    // A peer with an empty replica, linked to the victim alone: whatever it holds came from the victim.
     const newcomer = await createSimPeer('newcomer', rng, clock);
+    newcomer.engine = new SyncEngine({ replica: newcomer.replica, peerId: newcomer.engine.peerId, network: newcomer.engine.network, logger: honestLogs.logger });
     const [a, b] = net.pair(victim.engine.peerId, newcomer.engine.peerId);
     victim.engine.addChannel(a);
     newcomer.engine.addChannel(b);
     await quiesce(net, [...everyone, newcomer]);
+    // Every honest entry, as its author holds it: the ones before the run, and those made after it.
+    const expected: Array<{ id: EntryId; owner: SimPeer }> = [...honest.map((e) => ({ id: e.id, owner: e.owner })), { id: fresh.id, owner: h1 }, { id: relayed.id, owner: h1 }];
+    freshPeer.expected = expected.length;
+    for (const { id, owner } of expected) {
+      const got = newcomer.store.entries.get(id);
+      if (got === undefined) {
+        failures.push(`a fresh peer syncing from the victim did not receive honest entry ${id}`);
+        continue;
+      }
+      freshPeer.received++;
+      if (JSON.stringify(got.view) === JSON.stringify(owner.store.entries.get(id)?.view)) freshPeer.identical++;
+      else failures.push(`a fresh peer received honest entry ${id} otherwise than its author holds it`);
+    }
     const want = JSON.stringify(victim.store.views());
     if (JSON.stringify(newcomer.store.views()) !== want) failures.push('a newcomer did not catch up with the victim after the run');
     for (const h of honestPeers) if (JSON.stringify(h.store.views()) !== want) failures.push(`${h.name} and the victim disagree after the run`);
   } catch (err) {
     failures.push(`honest sync after the run threw: ${describeError(err)}`);
   }
+  // Whatever got in, no text the victim holds may show a refused character.
+  for (const v of victim.store.views()) {
+    const texts: Array<[string, string, boolean]> = [['title', v.title, false], ['description', v.description, true], ['url', v.url, false], ['magnet', v.magnet, false], ['displayName', v.displayName, false], ['siteName', v.siteName, false], ['tags', v.tags.join(','), false]];
+    for (const [name, text, newlines] of texts) {
+      const bad = refusedCharacterIn(text, newlines);
+      if (bad !== undefined) failures.push(`the victim holds entry ${v.id} whose ${name} shows ${bad}`);
+    }
+  }
   for (const line of logs.errors) failures.push(`the victim logged an error: ${line}`);
+  for (const line of honestLogs.errors) failures.push(`an honest peer logged an error: ${line}`);
+  freshPeer.honestErrors = sortedRecord(honestLogs.errorCounts);
 
   return {
     seed: options.seed,
@@ -540,6 +650,7 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
       maxLiveSessions: maxLive,
       liveSessionsAtEnd: liveSessions(victim.engine),
       warnings: sortedRecord(logs.warnings),
+      errors: sortedRecord(logs.errorCounts),
       bans: internals.bans,
       seenHashes: internals.seen,
     },
@@ -554,9 +665,75 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     },
     recon: { ...recon, decodedBy: sortedRecord(recon.decodedBy), refusedBy: sortedRecord(recon.refusedBy), victimMessages: ctx.victimReconSent },
     patient,
+    amplification: amp.result,
+    provoked: Object.fromEntries(Object.entries(provoked).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortedRecord(v)])),
+    selfChecks,
+    relay,
+    freshPeer,
     durationMs: 0,
     failures,
   };
+}
+
+/**
+ * A valid change the attacker sends many times in one message (issue 14: such a change was forwarded
+ * once per copy). It is an honest author's new entry that the attacker got hold of before the victim
+ * did, as any peer relaying it may: valid, so the victim must accept it, store it, and forward it to
+ * its honest neighbours once each. (An entry of the attacker's own would do as well, but nothing the
+ * attacker writes may be stored.)
+ */
+async function relayPhase(
+  ctx: Ctx,
+  victim: SimPeer,
+  honestPeers: readonly SimPeer[],
+  net: MemoryNetwork,
+  everyone: readonly SimPeer[],
+  failures: string[],
+): Promise<{ id: EntryId; result: RelayResult }> {
+  const { rng } = ctx;
+  const h1 = honestPeers[0]!;
+  // Made in the author's replica without its engine, which would push it at once.
+  const { view, signed } = await h1.replica.create(h1.signer, honestFields(2000, 0));
+  const copies = Math.min(1024, Math.floor((200 * KiB) / (signed.change.length + 80)));
+  const singleCopyBytes = changesFrame([{ id: view.id, changes: [signed] }]).length;
+  const link = (from: SimPeer, to: SimPeer) => from.engine.peers().find((p) => p.state === 'ready' && p.peerId === to.engine.peerId)?.stats;
+  const counts = () => honestPeers.map((h) => ({ bytes: link(victim, h)?.bytesOut ?? 0, changes: link(h, victim)?.changesIn ?? 0 }));
+  ctx.attackerId = randomPeerId(rng);
+  const [toAttacker, fromAttacker] = net.pair(ctx.victimId, ctx.attackerId);
+  const session = victim.engine.addChannel(toAttacker);
+  if (session === undefined) throw new Error('a fresh attacker ID was refused');
+  fromAttacker.send(helloFrame(ctx, ctx.attackerId));
+  await quiesce(net, everyone);
+  const before = counts();
+  fromAttacker.send(changesFrame([{ id: view.id, changes: Array.from({ length: copies }, () => signed) }]));
+  await quiesce(net, everyone);
+  const after = counts();
+  const result: RelayResult = {
+    copies,
+    forwardedChanges: after.map((n, i) => n.changes - before[i]!.changes),
+    forwardedBytes: after.map((n, i) => n.bytes - before[i]!.bytes),
+    singleCopyBytes,
+    changesAccepted: session.stats.changesAccepted,
+    reasons: sortedRecord(session.stats.reasons),
+    stored: JSON.stringify(victim.store.entries.get(view.id)?.view) === JSON.stringify(view),
+  };
+  fromAttacker.close('test over');
+  await quiesce(net, everyone);
+  if (!result.stored) failures.push('relay: the victim did not store a valid change the attacker sent many times');
+  if (result.changesAccepted !== 1) failures.push(`relay: ${copies} copies of one change were accepted as ${result.changesAccepted} change(s)`);
+  if ((result.reasons['duplicate-change'] ?? 0) === 0) failures.push(`relay: ${copies} copies of one change were not counted as 'duplicate-change'`);
+  // Once to each neighbour, and a second time at most (a lazy link's push); never once per copy.
+  result.forwardedChanges.forEach((n, i) => {
+    if (n > 2) failures.push(`relay: the victim sent ${honestPeers[i]!.name} ${n} changes (${result.forwardedBytes[i]} bytes) for one change the attacker sent ${copies} times`);
+  });
+  result.forwardedBytes.forEach((n, i) => {
+    if (n > 2 * singleCopyBytes + KiB) failures.push(`relay: the victim sent ${honestPeers[i]!.name} ${n} bytes for one change sent ${copies} times (${singleCopyBytes} bytes a copy)`);
+  });
+  if (result.forwardedChanges.every((n) => n === 0)) failures.push('relay: the victim forwarded a valid new change to no honest neighbour');
+  for (const h of honestPeers.slice(1)) {
+    if (JSON.stringify(h.store.entries.get(view.id)?.view) !== JSON.stringify(view)) failures.push(`relay: ${h.name} did not receive the relayed change`);
+  }
+  return { id: view.id, result };
 }
 
 async function patientPhase(
@@ -639,8 +816,18 @@ export function formatReceiveFuzzResult(r: ReceiveFuzzResult): string {
     `  attacker sessions: ${r.attacker.sessions}, messages in ${r.attacker.messagesIn}, bytes in ${r.attacker.bytesIn}, changes in ${r.attacker.changesIn}, accepted ${r.attacker.changesAccepted}`,
     `  victim: ${r.victim.entriesAtEnd} entries (${r.victim.honestEntries} honest before), max live sessions ${r.victim.maxLiveSessions}, bans ${r.victim.bans ?? '?'}, seen hashes ${r.victim.seenHashes ?? '?'}`,
     `  victim warnings: ${kv(r.victim.warnings)}`,
+    `  victim errors: ${kv(r.victim.errors)}; honest peers' errors: ${kv(r.freshPeer.honestErrors)}`,
     `  recon inputs: ${r.recon.inputs}: decoded and judged ${r.recon.decoded} (${kv(r.recon.decodedBy)}); refused at decode ${r.recon.refused} (${kv(r.recon.refusedBy)}); the victim sent ${r.recon.victimMessages} recon messages to attackers`,
     `  patient attacker: ${r.patient.messages} well-formed messages (${mb(r.patient.bytesIn)}, ${r.patient.itemsClaimed} unknown items claimed), ${r.patient.msPerMessageFirst} -> ${r.patient.msPerMessageLast} ms per message, victim still waits for ${r.patient.requested ?? '?'} entries, keeps ${r.patient.need ?? '?'} needed items, session ${r.patient.stillOpen ? 'open' : 'closed'}`,
+    `  inputs ${r.inputs}, failures ${r.failures.length}, attacker changes accepted ${r.attacker.changesAccepted}, self-checks ${r.selfChecks.checked} (missed ${r.selfChecks.missed})`,
+    ...Object.entries(r.provoked).map(([gen, reasons]) => `  ${gen} drew: ${kv(reasons)}`),
+    `  amplification: victim sent ${r.amplification.bytesOut} bytes to attackers for ${r.amplification.bytesIn} received (ratio ${r.amplification.ratio}; ` +
+      `well-formed windows ${r.amplification.wellFormedOut} for ${r.amplification.wellFormedIn}, ratio ${r.amplification.wellFormedRatio}); ` +
+      `bound ${AMPLIFICATION_FACTOR} x in + ${r.amplification.allowancePerMessage} per message over ${r.amplification.windows} windows`,
+    `  amplification: largest reply to one message ${r.amplification.maxReply.bytesOut} bytes for ${r.amplification.maxReply.bytesIn} (${r.amplification.maxReply.kind}); ` +
+      `closest to the bound ${r.amplification.worst.bytesOut} of ${r.amplification.worst.bound} bytes (${r.amplification.worst.messages} message(s), ${r.amplification.worst.bytesIn} in: ${r.amplification.worst.kinds})`,
+    `  relay: one valid change sent ${r.relay.copies} times: accepted as ${r.relay.changesAccepted}, stored ${r.relay.stored ? 'yes' : 'no'}, forwarded ${r.relay.forwardedChanges.join(' and ')} change(s) in ${r.relay.forwardedBytes.join(' and ')} bytes to the honest peers (${r.relay.singleCopyBytes} bytes a copy uncompressed); reasons ${kv(r.relay.reasons)}`,
+    `  fresh peer: received ${r.freshPeer.received} of ${r.freshPeer.expected} honest entries, ${r.freshPeer.identical} identical to their authors' views`,
     `  memory: heap ${mb(r.memory.heapUsedBefore)} -> ${mb(r.memory.heapUsedAfter)} (growth ${mb(r.memory.heapGrowth)}, peak ${mb(r.memory.peakHeapUsed)}, gc ${r.memory.gcAvailable ? 'yes' : 'no'}), rss growth ${mb(r.memory.rssGrowth)}, external growth ${mb(r.memory.externalGrowth)}`,
   ];
   for (const f of r.failures) lines.push(`  FAILURE: ${f}`);
@@ -784,11 +971,14 @@ const HOSTILE: Array<[number, HostileGen]> = [
   [2, spoofedAuthorCreation],
   [2, invalidCreation],
   [3, resealed],
+  [4, resignedChange],
   [1, attackerOrphan],
   [1, honestSignedWrongId],
   [2, garbageChanges],
   [1, changeSizes],
   [3, headsUnknown],
+  [3, duplicates],
+  [3, unicodeControls],
   [1, headsRequest],
   [3, reconGarbage],
   [2, reconReplay],
@@ -803,6 +993,8 @@ const HOSTILE: Array<[number, HostileGen]> = [
   [0.2, hangup],
 ];
 const HOSTILE_TOTAL = HOSTILE.reduce((n, [w]) => n + w, 0);
+/** The generators of fuzz/, by the label their inputs are counted under: what they provoked is reported. */
+const FUZZ_GENERATORS = new Set(['hostile:resigned', 'hostile:dup', 'hostile:unicode']);
 
 function hostileInput(ctx: Ctx): Promise<Produced> | Produced {
   let x = ctx.rng.next() * HOSTILE_TOTAL;
@@ -812,8 +1004,6 @@ function hostileInput(ctx: Ctx): Promise<Produced> | Produced {
   }
   return replay(ctx);
 }
-
-const changesFrame = (entries: Array<{ id: EntryId; changes: SignedChange[] }>) => encodeMessage({ type: 'changes', entries });
 
 function replay(ctx: Ctx): Produced {
   const { rng } = ctx;
@@ -1635,68 +1825,7 @@ function hostileHello(ctx: Ctx): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Automerge crafting (the attacker's toolbox)
-
-interface CraftDoc {
-  [key: string]: unknown;
-}
-
-const imm = (s: string) => new A.ImmutableString(s);
-
-function craftEdit(bytes: Uint8Array, actor: string, time: number, patch: Record<string, unknown>): Uint8Array {
-  return craftChain(bytes, actor, time, 1, () => patch)[0]!;
-}
-
-/** `count` successive changes by `actor` on top of a saved document. */
-function craftChain(bytes: Uint8Array, actor: string, time: number, count: number, patch: () => Record<string, unknown>): Uint8Array[] {
-  let doc = A.load<CraftDoc>(bytes, { actor: actor as A.ActorId });
-  const out: Uint8Array[] = [];
-  try {
-    for (let k = 0; k < count; k++) {
-      const p = patch();
-      doc = A.change(doc, { time }, (d) => {
-        for (const [key, value] of Object.entries(p)) d[key] = value;
-        d.updatedAt = Math.min(time * 1000, Number.MAX_SAFE_INTEGER - 10) + k;
-      });
-      out.push(A.getLastLocalChange(doc)!);
-    }
-    return out;
-  } finally {
-    A.free(doc);
-  }
-}
-
-function craftCreation(actor: string, time: number, fields: Record<string, unknown>): Uint8Array {
-  const doc = A.change(A.init<CraftDoc>({ actor: actor as A.ActorId }), { time }, (d) => {
-    for (const [key, value] of Object.entries(fields)) d[key] = value;
-  });
-  try {
-    return A.getLastLocalChange(doc)!;
-  } finally {
-    A.free(doc);
-  }
-}
-
-/** What an entry document holds (as lib/crdt/entry-doc writes it). */
-function docFields(author: string, f: EntryFields): Record<string, unknown> {
-  const now = 1_700_000_000_000;
-  return {
-    schema: 1,
-    author: imm(author),
-    url: imm(f.url),
-    magnet: imm(f.magnet),
-    title: imm(f.title),
-    description: imm(f.description),
-    tags: imm(f.tags.join(',')),
-    createdAt: now,
-    updatedAt: now,
-    deleted: false,
-  };
-}
-
-function attackerFields(rng: Rng): EntryFields {
-  return { url: `https://evil.example/${rng.int(1e6)}`, magnet: rng.pick(MAGNETS), title: `Attacker ${rng.int(1e6)}`, description: 'pwned', tags: ['spam'] };
-}
+// Automerge crafting (the rest of the attacker's toolbox is in fuzz/craft.ts)
 
 function honestFields(i: number, version: number): EntryFields {
   return {
@@ -1742,18 +1871,6 @@ function resealMutation(rng: Rng, change: Uint8Array): Uint8Array {
   return c;
 }
 
-function entryIdOf(change: Uint8Array): EntryId {
-  return describeChange(change).hash.slice(0, 32) as EntryId;
-}
-
-function tryDescribe(change: Uint8Array): ChangeFacts | undefined {
-  try {
-    return describeChange(change);
-  } catch {
-    return undefined;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -1789,8 +1906,9 @@ function remember<T>(ring: T[], bytes: T, size: number, rng: Rng): void {
   else ring[rng.int(size)] = bytes;
 }
 
-function recordingLogger(): { logger: Logger; errors: string[]; warnings: Record<string, number> } {
+function recordingLogger(): { logger: Logger; errors: string[]; errorCounts: Record<string, number>; warnings: Record<string, number> } {
   const errors: string[] = [];
+  const errorCounts: Record<string, number> = {};
   const warnings: Record<string, number> = {};
   const logger: Logger = {
     debug() {},
@@ -1799,11 +1917,12 @@ function recordingLogger(): { logger: Logger; errors: string[]; warnings: Record
       warnings[msg] = (warnings[msg] ?? 0) + 1;
     },
     error(msg, data) {
+      errorCounts[msg] = (errorCounts[msg] ?? 0) + 1;
       if (errors.length < 20) errors.push(`${msg}${data === undefined ? '' : ` ${JSON.stringify(data)}`}`);
     },
     child: () => logger,
   };
-  return { logger, errors, warnings };
+  return { logger, errors, errorCounts, warnings };
 }
 
 interface StoreSnapshot {
@@ -1851,25 +1970,8 @@ function prototypeFingerprint(): string {
   return [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((p) => Object.getOwnPropertyNames(p).sort().join(',')).join('|');
 }
 
-function nowSec(ctx: Ctx): number {
-  return Math.floor(ctx.now() / 1000);
-}
-
 function randomPeerId(rng: Rng): PeerId {
   return toHex(rng.bytes(16)) as PeerId;
-}
-
-function randomEntryId(rng: Rng): EntryId {
-  return toHex(rng.bytes(16)) as EntryId;
-}
-
-function shuffle<T>(rng: Rng, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 /** Seeded bytes, fast enough for megabytes (xorshift32 seeded from the run's generator). */
@@ -1913,6 +2015,13 @@ function rawFrame(header: Uint8Array, after: readonly number[]): Uint8Array {
   }
   len.push(n);
   return concat([Uint8Array.of(0x4c, 1, ...len), header, Uint8Array.from(after)]);
+}
+
+/** Reasons counted since `before` (a copy of a session's stats.reasons). */
+function reasonsSince(before: Record<string, number>, now: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(now)) if (n > (before[reason] ?? 0)) out[reason] = n - (before[reason] ?? 0);
+  return out;
 }
 
 function sortedRecord(o: Record<string, number>): Record<string, number> {
