@@ -7,20 +7,15 @@
 // The full Automerge entry initialises the WebAssembly module the slim entry in lib/crdt shares: keep
 // this import first.
 import '@automerge/automerge';
-import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import type { Browser, BrowserContext, Locator, Page, TestInfo } from '@playwright/test';
-import type { EntryId, PeerId } from '../lib/core/ids';
-import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '../lib/net/signaling-events';
-import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type Message } from '../lib/protocol/messages';
-import { SocketIoChannel } from '../lib/transports/socketio';
+import type { EntryId } from '../lib/core/ids';
 import { expect, test, type Peer } from './fixtures';
 import { CONNECT_TIMEOUT, SYNC_TIMEOUT, deleteEntry, editTitle, entryIdOf, expectArticle, expectNoArticle, openPeerAt, publish } from './helpers';
 import { articleByTitle, connectedPeers, makeEntry, openApp, peerContextOptions, titleLink } from './support/app';
-import { HACKED_TITLE, buildChangeAttacks, loadEntry, newAttacker, type ChangeAttack } from './support/hostile-peer';
+import { HACKED_TITLE, buildChangeAttacks, newAttacker, type ChangeAttack } from './support/hostile-peer';
 import { findFreePort, startServer, type RunningServer } from './support/server';
+import { SyncClient } from './support/sync-client';
 
-const NETWORK = 'lodestone';
 /** Browser → instance 1 → instance 2 → browser. */
 const FEDERATION_TIMEOUT = 20_000;
 
@@ -89,88 +84,6 @@ function reasonCounts(lines: RejectionLine[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const l of lines) for (const r of l.reasons) counts[r] = (counts[r] ?? 0) + 1;
   return counts;
-}
-
-// ---- a Node sync client over Socket.IO ---------------------------------------------------------
-
-type ChangesMessage = Extract<Message, { type: 'changes' }>;
-
-/** Speaks the sync protocol to an instance over Socket.IO, the way another instance would. */
-class SyncClient {
-  readonly received: Message[] = [];
-  undecodable = 0;
-  private readonly waiters = new Set<() => void>();
-
-  private constructor(
-    readonly peerId: PeerId,
-    private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>,
-    private readonly channel: SocketIoChannel,
-  ) {
-    channel.onMessage((bytes) => {
-      const d = decodeMessage(bytes);
-      if (d.ok) this.received.push(d.message);
-      else this.undecodable++;
-      for (const w of [...this.waiters]) w();
-    });
-  }
-
-  static async connect(url: string, role: 'instance' | 'browser' = 'instance'): Promise<SyncClient> {
-    const peerId = randomBytes(16).toString('hex') as PeerId;
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (e) => reject(e));
-    });
-    // The server speaks first (its hello goes out before the join is acknowledged): listen before joining.
-    const channel = new SocketIoChannel(socket);
-    const client = new SyncClient(peerId, socket, channel);
-    const ack = await new Promise<JoinAck>((resolve) => socket.emit('join', { network: NETWORK, peerId, role }, resolve));
-    if (ack.ok !== true || ack.replica !== true) throw new Error(`join refused: ${JSON.stringify(ack)}`);
-    await client.waitFor((m) => m.type === 'hello', 10_000);
-    client.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId, network: NETWORK, capabilities: ['recon-1'] });
-    return client;
-  }
-
-  get connected(): boolean {
-    return this.socket.connected && this.channel.isOpen;
-  }
-
-  send(message: Message): void {
-    if (!this.channel.isOpen) throw new Error('the sync channel is closed');
-    this.channel.send(encodeMessage(message));
-  }
-
-  waitFor(match: (m: Message) => boolean, timeoutMs: number): Promise<Message> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.received.find(match);
-        if (found === undefined) return;
-        done();
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no matching sync message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** "I hold nothing of this entry": the instance answers with all its signed changes. */
-  async fetchEntry(id: EntryId): Promise<ReturnType<typeof loadEntry>> {
-    this.send({ type: 'heads', entries: [{ id, heads: [] }] });
-    const reply = (await this.waitFor((m) => m.type === 'changes' && m.entries.some((e) => e.id === id), 10_000)) as ChangesMessage;
-    return loadEntry(id, reply.entries.filter((e) => e.id === id).flatMap((e) => e.changes));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
 }
 
 async function attachLogs(testInfo: TestInfo, servers: RunningServer[]): Promise<void> {
