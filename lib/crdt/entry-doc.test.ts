@@ -527,3 +527,33 @@ describe('describeChange agrees with every reader of change bytes (issue 14)', (
     expect(loadsCleanly(new Uint8Array([0x85, 0x6f, 0x4a, 0x83]))).toBe(false);
   });
 });
+
+describe('the entry rules judge the document’s own strings, not only the fields derived from them (issue 14)', () => {
+  const withRaw = (patch: Record<string, string>) => {
+    const doc = A.change(A.init<Record<string, unknown>>({ actor: a1 as A.ActorId }), { time: Math.floor(T0 / 1000) }, (d) => {
+      d.schema = 1;
+      d.author = new A.ImmutableString(author);
+      for (const [k, v] of Object.entries({ url: base.url, magnet: MAGNET, title: 'Sintel', description: 'x', tags: 'video', ...patch })) d[k] = new A.ImmutableString(v);
+      d.createdAt = T0;
+      d.updatedAt = T0;
+      d.deleted = false;
+    });
+    const bytes = A.save(doc);
+    A.free(doc);
+    return viewFromBytes('0'.repeat(32) as EntryId, bytes);
+  };
+
+  it('refuses a control at a field’s edge, which trimming would hide from the view', () => {
+    expect(withRaw({})).toBeDefined();
+    for (const patch of [{ title: '\u2028Sintel' }, { title: 'Sintel\t' }, { description: 'x\ufeff' }, { magnet: `${MAGNET}\t` }, { url: `${base.url}\u0001` }]) {
+      expect(withRaw(patch), JSON.stringify(patch)).toBeUndefined();
+    }
+    // A description's line feeds are text, at its edges too (the view trims them).
+    expect(withRaw({ description: 'two\nlines\n' })?.description).toBe('two\nlines');
+  });
+
+  it('refuses a control inside a link, which the URL parser would percent-encode or drop', () => {
+    expect(withRaw({ url: 'https://example.org/pa\u202eth' })).toBeUndefined();
+    expect(withRaw({ url: 'https://exa\ufeffmple.org/' })).toBeUndefined();
+  });
+});

@@ -8,6 +8,7 @@ import { headsDigest } from '../core/hash';
 import { isAuthorKey, type AuthorKey, type ChangeHash, type EntryId } from '../core/ids';
 import { parseLink } from '../core/link';
 import { parseMagnetUri } from '../core/magnet';
+import { hasUnsafeText, hasUnsafeTextButNewlines } from '../core/unsafe-text';
 import type { EntryView } from './entry-view';
 import { CHUNK_MAGIC, CHUNK_TYPE_CHANGE, historyOf } from './history';
 
@@ -336,11 +337,17 @@ export function viewFromFields(id: EntryId, d: Readonly<Record<string, unknown>>
     };
   }
   const tagsRaw = str(d.tags);
+  // The document's own strings, before the field rules trim and parse them: a control character at a
+  // field's edge or inside a link would be gone from the view and still travel in every copy of the
+  // document. Honest writers store the normalised fields, which hold none.
+  const description = str(d.description);
+  if ([d.url, d.magnet, d.title, d.tags, d.siteName, d.image].some((v) => hasUnsafeText(str(v) ?? ''))) return undefined;
+  if (description !== undefined && hasUnsafeTextButNewlines(description)) return undefined;
   const checked = validateFields({
     url: str(d.url),
     magnet: str(d.magnet),
     title: str(d.title),
-    description: str(d.description),
+    description,
     tags: tagsRaw === undefined || tagsRaw === '' ? [] : tagsRaw.split(','),
     siteName: str(d.siteName) ?? '',
     image: str(d.image) ?? '',

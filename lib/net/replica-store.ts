@@ -33,8 +33,6 @@ export interface ReplicaStore {
    * never for a policy or moderation decision, which hides instead.
    */
   dropEntries(ids: readonly EntryId[]): Promise<void>;
-  /** The stored views of the given IDs; absent IDs are left out. Read by the audit of stored entries. */
-  getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>>;
   /** The version of the validity rules the stored entries were last audited under; 0 when never. */
   auditedRules(): Promise<number>;
   setAuditedRules(version: number): Promise<void>;

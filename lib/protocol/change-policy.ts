@@ -2,9 +2,7 @@
 // it decodes (uncompressed only), its actor is bound to an author key, that key signed it, it belongs
 // to the entry it claims (the creating change's hash is the entry ID), only the entry's author changes
 // it, and its operations are ones an entry may contain (entry-ops.ts: a tombstone is final).
-import { validateFields } from '../core/entry-fields';
 import type { AuthorKey, ChangeHash, EntryId } from '../core/ids';
-import type { EntryView } from '../crdt/entry-view';
 import { describeChange, entryIdFromChangeHash, type ChangeFacts } from '../crdt/entry-doc';
 import { authorOfActor, type SignedChange } from '../crdt/envelope';
 import { checkEntryOps, type OpsProblem } from '../crdt/entry-ops';
@@ -34,28 +32,12 @@ export const DEFAULT_POLICY: PolicyOptions = { maxClockSkewMs: 10 * 60 * 1000 };
 /**
  * The version of the validity rules, raised whenever they refuse something they accepted before, so a
  * replica audits what it stored under the old ones (Replica.open). 2: text fields refuse C1 controls,
- * separators and bidi controls (lib/core/unsafe-text.ts), and a change must read alike in every
- * reader (its checksum matches its hash, its history loads).
+ * separators and bidi controls (lib/core/unsafe-text.ts), in the document's own strings as well as in
+ * the fields derived from them, and a change must read alike in every reader (its checksum matches
+ * its hash, its history loads).
  */
 export const VALIDITY_RULES = 2;
 
-/**
- * True when a stored view's fields meet today's field rules. Tombstones hold no fields. The view was
- * derived from its document when it was stored, so this is the document's verdict under new rules
- * without loading it.
- */
-export function storedViewIsValid(view: EntryView): boolean {
-  if (view.deleted) return true;
-  return validateFields({
-    url: view.url,
-    magnet: view.magnet,
-    title: view.title,
-    description: view.description,
-    tags: [...view.tags],
-    siteName: view.siteName,
-    image: view.image,
-  }).ok;
-}
 
 /** Every check but the signature's: synchronous, so a batch's signatures can be verified together elsewhere. */
 export function precheckChange(

@@ -153,9 +153,19 @@ describe('issue 14: one hostile change must not stop new visitors from syncing',
     const honest = createEntry(sampleFields({ title: 'honest' }), author.author, author.actor, NOW);
     store.entries.set(honest.id, { id: honest.id, bytes: honest.bytes, view: honest.view, sigs: new Uint8Array(0) });
     const legacy = (title: string, url: string) => {
-      const made = createEntry(sampleFields({ title: 'placeholder', url }), attacker.author, attacker.actor, NOW);
-      // As the old rules stored it: the view holds the title as it came.
-      return { id: made.id, bytes: made.bytes, view: { ...made.view, title }, sigs: new Uint8Array(0) };
+      const made = handMadeCreation({
+        actor: attacker.actor,
+        author: attacker.author,
+        createdAt: NOW,
+        time: NOW / 1000,
+        url,
+        tweak: (d) => {
+          d.title = new A.ImmutableString(title);
+        },
+      });
+      // As the old rules stored it: the document is the creating change, the view holds the title as it came.
+      const view = { ...createEntry(sampleFields({ url }), attacker.author, attacker.actor, NOW).view, id: made.id, title };
+      return { id: made.id, bytes: made.change, view, sigs: new Uint8Array(0) };
     };
     const c1 = legacy('CSI \u009b[2J', 'https://example.org/c1');
     store.entries.set(c1.id, c1);

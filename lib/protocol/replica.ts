@@ -28,7 +28,7 @@ import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import { splitHistory } from '../crdt/history';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
-import { DEFAULT_POLICY, precheckChange, storedViewIsValid, VALIDITY_RULES, type PolicyOptions, type RejectReason } from './change-policy';
+import { DEFAULT_POLICY, precheckChange, VALIDITY_RULES, type PolicyOptions, type RejectReason } from './change-policy';
 import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
@@ -170,7 +170,8 @@ export class Replica {
   /**
    * Drops stored entries that break validity rules added since they were stored, once per version of
    * the rules: they would be refused by every replica that applies the new ones, and each refusal counted
-   * against this one as a bad peer. (Entries whose bytes do not load are dropped when first read.)
+   * against this one as a bad peer. Each document is loaded and judged as a merge would judge it (about
+   * 0.3 ms an entry, once).
    */
   private async auditStored(ids: readonly EntryId[]): Promise<void> {
     if ((await this.store.auditedRules()) >= VALIDITY_RULES) return;
@@ -180,10 +181,12 @@ export class Replica {
       const slice = ids.slice(i, i + AUDIT_SLICE);
       dropped += await this.serial(async () => {
         let n = 0;
-        for (const [id, view] of await this.store.getViews(slice)) {
-          // A write in flight replaces the stored view with one checked under the rules of today.
-          if (this.unwritten.has(id) || storedViewIsValid(view)) continue;
-          this.drop(id, 'breaks the validity rules', `rules ${VALIDITY_RULES}`);
+        for (const [id, doc] of await this.readDocs(slice)) {
+          // A write in flight was merged, and checked, under the rules of today.
+          if (this.unwritten.has(id)) continue;
+          const read = this.readable(id, () => ({ view: viewFromBytes(id, doc.bytes) }));
+          if (read !== undefined && read.view !== undefined) continue;
+          if (read !== undefined) this.drop(id, 'breaks the validity rules', `rules ${VALIDITY_RULES}`);
           n++;
         }
         return n;

@@ -4,7 +4,6 @@
 // external writes, so the engine can tell its peers.
 import type { RxCollection } from 'rxdb/plugins/core';
 import type { EntryId } from '../core/ids';
-import type { EntryView } from '../crdt/entry-view';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import type { IdbDocStore } from './idb-doc-store';
 import type { EntryViewDoc } from './rxdb-schema';
@@ -60,17 +59,6 @@ export class RxdbReplicaStore implements ReplicaStore {
     if (conflicts.length === 0) return;
     const existing = new Set<string>(conflicts.map((err) => err.documentId));
     failOnErrors(await this.views.bulkUpsert(views.filter((v) => existing.has(v.id))));
-  }
-
-  async getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>> {
-    const out = new Map<EntryId, EntryView>();
-    if (ids.length === 0) return out;
-    const found = await this.views.findByIds([...ids]).exec();
-    for (const [id, doc] of found) {
-      const { feedOrder: _order, ...view } = doc.toJSON() as EntryViewDoc;
-      out.set(id as EntryId, view as EntryView);
-    }
-    return out;
   }
 
   async auditedRules(): Promise<number> {

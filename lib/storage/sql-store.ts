@@ -263,15 +263,6 @@ export class SqlReplicaStore implements ReplicaStore {
       }
     })(entries);
 
-  async getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>> {
-    const out = new Map<EntryId, EntryView>();
-    for (const id of ids) {
-      const view = this.getView(id);
-      if (view !== undefined) out.set(id, view);
-    }
-    return out;
-  }
-
   async auditedRules(): Promise<number> {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'audited_rules'").get() as { value: string } | undefined;
     const n = Number(row?.value ?? 0);

@@ -27,15 +27,6 @@ export class MemoryStore implements ReplicaStore {
 
   audited = 0;
 
-  async getViews(ids: readonly EntryId[]): Promise<Map<EntryId, EntryView>> {
-    const out = new Map<EntryId, EntryView>();
-    for (const id of ids) {
-      const e = this.entries.get(id);
-      if (e !== undefined) out.set(id, e.view);
-    }
-    return out;
-  }
-
   async auditedRules(): Promise<number> {
     return this.audited;
   }

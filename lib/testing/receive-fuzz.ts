@@ -86,11 +86,6 @@ export interface ReceiveFuzzOptions {
   patientMessages?: number;
   /** Failure threshold for heap growth over the run. Default 200 MB. */
   heapGrowthLimitBytes?: number;
-  /**
-   * Also make the inputs the product is known to take against the stated rule (fuzz/unicode-controls.ts:
-   * controls inside a link or at a field's edge, which normalisation removes from the view). Default false.
-   */
-  knownGaps?: boolean;
   /** Called every `progressEvery` inputs (default 1,000). */
   onProgress?: (progress: ReceiveFuzzProgress) => void;
   progressEvery?: number;
@@ -354,7 +349,6 @@ async function run(options: ReceiveFuzzOptions, failures: string[], started: num
     victimReconSent: 0,
     lastVictimRound: 1,
     maxRandomBytes: options.maxRandomBytes ?? 1280 * KiB,
-    knownGaps: options.knownGaps ?? false,
   };
   seedPool(ctx);
   // What a request for all of the victim's honest entries legitimately draws: all of them, once.

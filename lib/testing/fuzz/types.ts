@@ -26,12 +26,6 @@ export interface FuzzCtx {
   honest: HonestEntry[];
   /** Current time of the victim's clock, in ms. */
   now: () => number;
-  /**
-   * Also make the inputs the product is known to take although the rule says it should refuse them
-   * (see unicode-controls.ts: controls in a link, or trimmed off a field's edges). Off by default, so
-   * that a run fails only on what is new; on, each such input is a failure with its seed.
-   */
-  knownGaps: boolean;
 }
 
 export interface Produced {

@@ -17,11 +17,11 @@
 // (overlong forms of refused characters, stray continuation bytes, past U+10FFFF): every reader must
 // refuse those ('undecodable-change'); one that decoded them leniently would store an entry.
 //
-// Known gaps (FuzzCtx.knownGaps, off by default): the product takes these although they break the rule
-// as stated, because it normalises the text before it checks it. A refused character inside a link
-// (the URL parser percent-encodes it in a path and drops some from a host) and one at a field's edge
-// (trimmed: TAB, LF, CR, VT, FF, U+2028/U+2029, U+FEFF; a link's edge drops every C0 control). The
-// entry's view is clean, but its document keeps the raw text and is stored and relayed as it is.
+// Where normalisation would hide a refused character from the field rules: inside a link (the URL
+// parser percent-encodes it in a path and drops some from a host) and at a field's edge (trimmed: TAB,
+// LF, CR, VT, FF, U+2028/U+2029, U+FEFF; a link's edge drops every C0 control). The view would be clean
+// and the document keep the raw text, stored and relayed as it is: the rule judges the document's own
+// strings, so these are refused too. (The fuzz found them, and the product took them, before it did.)
 import * as A from '@automerge/automerge';
 import type { Rng } from '../rng';
 import { attackerFields, changesFrame, craftCreation, craftEdit, docFields, docOf, entryIdOf, imm, nowSec, reseal, claimedEntryId, resign } from './craft';
@@ -59,7 +59,7 @@ const FIELDS: readonly Field[] = ['title', 'description', 'siteName', 'tags', 'm
 
 export async function unicodeControls(ctx: FuzzCtx): Promise<Produced> {
   const { rng } = ctx;
-  const roll = rng.int(ctx.knownGaps ? 12 : 10);
+  const roll = rng.int(12);
   if (roll <= 1) return rawUtf8(ctx);
   if (roll >= 10) return roll === 10 ? linkGap(ctx) : edgeGap(ctx);
   const field = rng.pick(FIELDS);
@@ -144,7 +144,7 @@ async function rawUtf8(ctx: FuzzCtx): Promise<Produced> {
   return { kind: `unicode:raw-utf8:${name}`, bytes: changesFrame([{ id: claimedEntryId(bad), changes: [await resign(ctx.attacker, bad)] }]), expect: ['undecodable-change'] };
 }
 
-/** Known gap: a refused character inside the link, in its path or its host. */
+/** A refused character inside the link, in its path or its host. */
 async function linkGap(ctx: FuzzCtx): Promise<Produced> {
   const { rng } = ctx;
   const ch = String.fromCodePoint(pickIn(rng, REFUSED));
@@ -158,7 +158,7 @@ async function linkGap(ctx: FuzzCtx): Promise<Produced> {
   };
 }
 
-/** Known gap: a refused character at a field's edge, where trimming removes it before the check. */
+/** A refused character at a field's edge, where trimming would remove it before the field rules see it. */
 async function edgeGap(ctx: FuzzCtx): Promise<Produced> {
   const { rng } = ctx;
   const field = rng.pick(['title', 'description', 'magnet', 'url'] as const);
