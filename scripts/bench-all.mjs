@@ -13,6 +13,7 @@ const benches = [
   ['bench/reconcile.ts'],
   ['bench/gossip.ts', '--quick'],
   ['bench/merge-verify.ts'],
+  ['bench/audit.ts'],
   ['bench/browser-sync.ts'],
   ['bench/dht.ts', '--peers', '1000'],
   ['bench/dht-mesh.ts', '--quick'],

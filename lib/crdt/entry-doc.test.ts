@@ -545,7 +545,8 @@ describe('the entry rules judge the document’s own strings, not only the field
 
   it('refuses a control at a field’s edge, which trimming would hide from the view', () => {
     expect(withRaw({})).toBeDefined();
-    for (const patch of [{ title: '\u2028Sintel' }, { title: 'Sintel\t' }, { description: 'x\ufeff' }, { magnet: `${MAGNET}\t` }, { url: `${base.url}\u0001` }]) {
+    const patches: Array<Record<string, string>> = [{ title: '\u2028Sintel' }, { title: 'Sintel\t' }, { description: 'x\ufeff' }, { magnet: `${MAGNET}\t` }, { url: `${base.url}\u0001` }];
+    for (const patch of patches) {
       expect(withRaw(patch), JSON.stringify(patch)).toBeUndefined();
     }
     // A description's line feeds are text, at its edges too (the view trims them).
