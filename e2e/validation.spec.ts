@@ -33,6 +33,9 @@ const cases: InvalidCase[] = [
   { name: 'a .torrent link instead of a magnet', field: 'magnet', value: 'https://example.org/file.torrent' },
   { name: 'an empty title', field: 'title', value: '' },
   { name: 'a title of spaces only', field: 'title', value: '   ' },
+  // Issue 14: C1 controls (U+009B is a terminal's CSI) got through where C0 controls did not.
+  { name: 'a title with a C1 control', field: 'title', value: 'Release \u009b2J notes' },
+  { name: 'a title with a right-to-left override', field: 'title', value: 'invoice\u202Egpj.exe' },
   {
     name: 'a title over 200 characters',
     field: 'title',

@@ -175,16 +175,14 @@ const TEXT_TEMPLATES: ReadonlyArray<readonly [string, string]> = [
   ['hex-escaped script', '\\x3cscript\\x3e%SET%\\x3c/script\\x3e'],
   ['UTF-7 script', '+ADw-script+AD4-%SET%+ADw-/script+AD4-'],
   ['multi-line img', '<img\nsrc=x\nonerror=%SET%>'],
-  // unicode tricks
-  ['U+2028/U+2029 around script', 'a\u2028<script>%SET%</script>\u2029b'],
-  ['RTL override', '\u202Egnp.exe<img src=x onerror=%SET%>'],
+  // unicode tricks (line separators, bidi overrides and a BOM inside text are refused by the text rules,
+  // lib/core/unsafe-text.ts: validation.spec.ts shows the refusal)
   ['zero-width space in tag', '<scr\u200Bipt>%SET%</scr\u200Bipt>'],
   ['fullwidth brackets', '\uFF1Cscript\uFF1E%SET%\uFF1C/script\uFF1E'],
   ['small form brackets', '\uFE64script\uFE65%SET%\uFE64/script\uFE65'],
   ['long s (uppercases to S)', '<\u017Fcript>%SET%</\u017Fcript>'],
   ['dotted capital I', '<\u0130mg src=x onerror=%SET%>'],
   ['emoji around svg', '\u{1F600}<svg onload=%SET%>\u{1F600}'],
-  ['BOM inside', 'x\uFEFF<script>%SET%</script>'],
   ['NBSP separators', '<img\u00A0src=x\u00A0onerror=%SET%>'],
   ['combining marks', 'j\u0301avascript:%SET% <s\u0336cript>%SET%</script>'],
   // polyglots
