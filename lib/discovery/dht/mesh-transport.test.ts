@@ -171,6 +171,47 @@ describe('MeshDhtTransport', () => {
     await vi.waitFor(() => expect(transport.stats.drops['route-loop']).toBe(1));
   });
 
+  it('drops as a loop a frame whose trail names a node twice (no honest hop passes on a frame it is on), learning no way from it', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const [far, x] = [await identity(), await identity()];
+    transport.receive(b.link, encodeRouted([far.id, x.id, far.id, b.id], [me.id], ping(1, far.record)));
+    transport.receive(b.link, encodeRouted([far.id, b.id, b.id], [me.id], ping(2, far.record)));
+    transport.receive(b.link, encodeRouted([x.id, far.id, x.id, b.id], [me.id, far.id], ping(3, x.record)));
+    await vi.waitFor(() => expect(transport.stats.drops.loop).toBe(3));
+    expect(inbox).toHaveLength(0);
+    expect(transport.canReach(far.id) || transport.canReach(x.id)).toBe(false);
+  });
+
+  it('answers a relayed request back through the neighbour that relayed it, not straight to a neighbour the trail names as its origin (reflection: a 0.3 KB request, up to 20 KB answered)', async () => {
+    const { me, transport, inbox, neighbour } = await setup();
+    const b = await neighbour();
+    const v = await neighbour();
+    const far = await identity();
+    const contacts = await Promise.all(Array.from({ length: 5 }, async () => (await identity()).record));
+    // b says it relays a FIND_NODE from v (v's record is public): the answer must not go to v.
+    transport.receive(b.link, encodeRouted([v.id, b.id], [me.id], encodeMessage({ type: 'find-node', rpc: 77, sender: v.record, target: far.record.key })));
+    await vi.waitFor(() => expect(inbox).toHaveLength(1));
+    expect(inbox[0]).toMatchObject({ from: v.id, via: b.id });
+    const toV = v.link.sent.length;
+    const answer = encodeMessage({ type: 'nodes', rpc: 77, contacts });
+    expect(transport.send(v.id, answer)).toBe(true);
+    expect(v.link.sent.length).toBe(toV);
+    expect(decodeMeshFrame(b.link.sent.at(-1)!)).toEqual({ ok: true, frame: { kind: 'routed', trail: [me.id], route: [b.id, v.id], payload: answer } });
+    // Once: a second answer with that rpc is not one to the relayed request, and goes the usual way.
+    expect(transport.send(v.id, encodeMessage({ type: 'pong', rpc: 77 }))).toBe(true);
+    expect(v.link.sent.length).toBe(toV + 1);
+    // v's own request is answered straight to v; a relayed one whose relay left is not answered at all.
+    transport.receive(v.link, encodeRouted([v.id], [me.id], ping(78, v.record)));
+    transport.receive(b.link, encodeRouted([far.id, b.id], [me.id], ping(79, far.record)));
+    await vi.waitFor(() => expect(inbox).toHaveLength(3));
+    expect(transport.send(v.id, encodeMessage({ type: 'pong', rpc: 78 }))).toBe(true);
+    expect(decodeMeshFrame(v.link.sent.at(-1)!)).toMatchObject({ ok: true, frame: { trail: [me.id], route: [v.id] } });
+    transport.linkDown(b.link);
+    expect(transport.send(far.id, encodeMessage({ type: 'pong', rpc: 79 }))).toBe(false);
+    expect(transport.stats.drops['reply-way-gone']).toBe(1);
+  });
+
   it('holds each neighbour to its frame rate, counting it against the neighbour once', async () => {
     const { me, transport, inbox, neighbour } = await setup();
     const b = await neighbour();

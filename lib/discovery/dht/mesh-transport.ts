@@ -86,6 +86,12 @@ type Listener = (inbound: DhtInbound) => void | Promise<void>;
 const NODES_CODE = 4;
 const VALUE_CODE = 6;
 
+/** Relayed requests whose replies are awaited (the oldest forgotten first). */
+const MAX_REPLY_WAYS = 1024;
+
+/** A DHT message's sender or addressee and its rpc (bytes 3–6 of every DHT message). */
+const replyKey = (id: NodeId, m: Uint8Array): string => id + String.fromCharCode(m[3]!, m[4]!, m[5]!, m[6]!);
+
 /** An assumed way counts as this many hops longer than an observed one when ways are compared. */
 const ASSUMED_PENALTY = 2;
 
@@ -98,6 +104,8 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
   private verified: Neighbour[] = [];
   /** Ways to nodes that are not neighbours, best first. */
   private readonly routes = new Map<NodeId, Way[]>();
+  /** Requests relayed to us by a neighbour, by origin and rpc: where their replies go back. */
+  private readonly replyWays = new Map<string, { via: Neighbour; path: Uint8Array }>();
   private readonly selfKey: Uint8Array;
   private listener: Listener | undefined;
   private ownRecord: NodeRecord | undefined;
@@ -135,6 +143,20 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
 
   send(to: NodeId, bytes: Uint8Array): boolean {
     const trail = [this.selfKey];
+    // A reply (even type code) to a request a neighbour relayed goes back through that neighbour: the
+    // origin a trail names is only that neighbour's word, and a reply straight to it would let the
+    // neighbour reflect our answers (up to the whole message limit) at any node we can reach.
+    const key = bytes.length >= 7 && bytes[2]! % 2 === 0 ? replyKey(to, bytes) : undefined;
+    const back = key === undefined ? undefined : this.replyWays.get(key);
+    if (back !== undefined) {
+      this.replyWays.delete(key!);
+      if (!this.neighbours.has(back.via.link)) {
+        this.drop('reply-way-gone');
+        return false;
+      }
+      this.emit(back.via, trail, [back.path], bytes);
+      return true;
+    }
     const plan = this.plan(trail, [idBytes(to)]);
     if ('drop' in plan) {
       // Whatever stood in the way, the DHT learns at once that nothing went (and asks someone else).
@@ -288,6 +310,9 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
   private routed(from: Neighbour, { trail, route, payload }: RoutedView): void {
     const self = this.selfKey;
     for (const k of trail) if (sameId(k, self)) return this.drop('loop');
+    // No honest hop passes on a frame it is already on, so a node twice on the trail is a loop too
+    // (dropped, not held against the neighbour: the trail may have been made further back).
+    for (let i = 1; i < trail.length; i++) for (let j = 0; j < i; j++) if (sameId(trail[i]!, trail[j]!)) return this.drop('loop');
     // Every hop sends a frame to the neighbour its route names first.
     if (!sameId(route[0]!, self)) return this.drop('not-for-us');
     if (route.length === 1) return this.deliver(from, trail, payload);
@@ -349,10 +374,25 @@ export class MeshDhtTransport implements DhtTransport, Overlay {
 
   private deliver(from: Neighbour, trail: Uint8Array[], payload: Uint8Array): void {
     const origin = trail.length > 1 ? this.learnTrail(trail, true) : from.record!.id;
+    if (payload.length >= 7 && payload[2]! % 2 === 1) this.expectReply(from, origin, trail, payload);
     this.learnFromAnswer(origin, payload);
     this.stats.delivered++;
     const r = this.listener?.({ from: origin, via: from.record!.id, bytes: payload });
     if (r !== undefined) r.catch((err: unknown) => this.log.error('DHT listener failed', { err: String(err) }));
+  }
+
+  /**
+   * A request (odd type code, rpc at bytes 3–6) that a neighbour relayed for `origin`: its reply is to
+   * go back through that neighbour (see send). A direct one clears what an earlier relayed one left.
+   */
+  private expectReply(from: Neighbour, origin: NodeId, trail: Uint8Array[], payload: Uint8Array): void {
+    const key = replyKey(origin, payload);
+    this.replyWays.delete(key);
+    if (trail.length === 1) return;
+    const path = new Uint8Array(trail.length * ID_BYTES);
+    for (let i = 0; i < trail.length; i++) path.set(trail[trail.length - 1 - i]!, i * ID_BYTES);
+    this.replyWays.set(key, { via: from, path });
+    if (this.replyWays.size > MAX_REPLY_WAYS) this.replyWays.delete(this.replyWays.keys().next().value!);
   }
 
   /** The way back to a trail's origin is the trail reversed (its last node is a neighbour). Returns the origin. */

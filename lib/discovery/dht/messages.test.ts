@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRng } from '../../testing/rng';
 import { simIdentities } from '../../testing/dht-sim';
 import { VerifiedCache, verifySigned, webCryptoVerifier } from './crypto';
-import { decodeMessage, encodeMessage, MESSAGE_LIMITS, type DhtMessage } from './messages';
+import { decodeMessage, encodeMessage, isReply, MESSAGE_LIMITS, type DhtMessage } from './messages';
 import { createAnnouncement, createNodeRecord, createRelayEnvelope, nodeRecordFrom, RECORD_LIMITS, topicKey, type Announcement, type NodeRecord, type RelayEnvelope } from './records';
 
 const T0 = 1_700_000_000_000;
@@ -51,6 +51,8 @@ describe('DHT codec', () => {
     }
     const d = decodeMessage(encodeMessage(samples[3]!), new VerifiedCache());
     expect(d.ok && d.unverified.length).toBe(20);
+    // Requests have odd codes, replies even, and the rpc at bytes 3–6 (the mesh transport relies on it).
+    for (const m of samples) expect([m.type, encodeMessage(m)[2]! % 2 === 0]).toEqual([m.type, isReply(m)]);
   });
 
   it('returns the cached object for what it has verified before, and flags known forgeries', async () => {
@@ -94,6 +96,30 @@ describe('DHT codec', () => {
     relay[7] = 1;
     relay[8] = MESSAGE_LIMITS.relayLanes;
     expect(reason(relay)).toBe('bad-hops');
+  });
+
+  it('refuses an answer naming one contact or one publisher twice (one new record named 20 times was verified 20 times)', async () => {
+    const cache = new VerifiedCache();
+    const reason = (m: DhtMessage) => {
+      const d = decodeMessage(encodeMessage(m), cache);
+      return d.ok ? 'ok' : d.reason;
+    };
+    const one = records[4]!;
+    expect(reason({ type: 'nodes', rpc: 1, contacts: Array.from({ length: MESSAGE_LIMITS.contacts }, () => one) })).toBe('duplicate-contact');
+    expect(reason({ type: 'nodes', rpc: 1, contacts: [records[1]!, one, records[2]!, one] })).toBe('duplicate-contact');
+    // The same node under two of its records (re-signed) is the same contact.
+    const ids = await simIdentities(seededRng(3), 5);
+    const resigned = await createNodeRecord(ids[4]!.signer, { peerId: ids[4]!.peerId, issuedAt: T0 + 1, expiresAt: T0 + 3_600_000 });
+    expect(resigned.id).toBe(one.id);
+    expect(reason({ type: 'nodes', rpc: 1, contacts: [one, resigned] })).toBe('duplicate-contact');
+    expect(reason({ type: 'value', rpc: 1, records: [], contacts: [one, records[3]!, one] })).toBe('duplicate-contact');
+    // Two announcements of one publisher (the store keeps one per publisher and topic, so no honest answer has both).
+    const later = await createAnnouncement(ids[0]!.signer, { topic: topicKey('network', 'n'), peerId: ids[0]!.peerId, role: 'browser', issuedAt: T0 + 1, expiresAt: T0 + 60_000 });
+    expect(reason({ type: 'value', rpc: 1, records: [announcement, announcement], contacts: [] })).toBe('duplicate-record');
+    expect(reason({ type: 'value', rpc: 1, records: [announcement, later], contacts: [] })).toBe('duplicate-record');
+    // Distinct ones still pass, a contact may also be a publisher, and nothing was verified along the way.
+    expect(reason({ type: 'value', rpc: 1, records: [announcement], contacts: records.slice(0, 20) })).toBe('ok');
+    expect(cache.size).toBe(0);
   });
 
   it('never throws on arbitrary or mutated input', () => {

@@ -52,6 +52,7 @@ export type DhtMessageType = DhtMessage['type'];
 export type DhtRequest = Extract<DhtMessage, { sender: NodeRecord }>;
 export type DhtReply = Extract<DhtMessage, { type: 'pong' | 'nodes' | 'value' | 'stored' | 'relayed' }>;
 
+/** Codes 1…10 in this order: requests odd, each reply the even code after its request (mesh-transport.ts relies on it). */
 const TYPES: readonly DhtMessageType[] = ['ping', 'pong', 'find-node', 'nodes', 'find-value', 'value', 'store', 'stored', 'relay', 'relayed'];
 const CODE = new Map(TYPES.map((t, i) => [t, i + 1]));
 
@@ -142,7 +143,11 @@ export type DecodeFailure =
   | 'malformed'
   | 'too-many-items'
   | 'trailing-bytes'
-  | 'bad-hops';
+  | 'bad-hops'
+  /** An answer naming one node twice among its contacts (as two copies or two records of its key). */
+  | 'duplicate-contact'
+  /** An answer holding two announcements of one publisher. */
+  | 'duplicate-record';
 
 export type DecodeResult =
   | {
@@ -182,11 +187,21 @@ export function decodeMessage(bytes: unknown, cache: VerifiedCache, maxBytes: nu
     if (got.state === 'unverified') unverified.push(got.value);
     return got.value;
   };
+  // No honest answer names a node twice (a routing table holds one record per node ID, a store one
+  // announcement per publisher and topic), and each copy would cost its own signature check (the
+  // cache learns of a record only once it is verified): an answer with a repeat is refused.
   const list = <K extends 'node' | 'announcement'>(kind: K, max: number) => {
     const n = need(r.u8());
     if (n > max) throw new Refused('too-many-items');
     const out: Array<ReturnType<typeof signed<K>>> = [];
-    for (let i = 0; i < n; i++) out.push(signed(kind));
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const item = signed(kind);
+      const who = item.kind === 'node' ? item.id : item.kind === 'announcement' ? item.publisher : '';
+      if (seen.has(who)) throw new Refused(kind === 'node' ? 'duplicate-contact' : 'duplicate-record');
+      seen.add(who);
+      out.push(item);
+    }
     return out;
   };
   const id = () => need(r.fixed(ID_BYTES)).slice();

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createTestDhtNetwork, joinAll, type TestDhtNetwork } from '../../testing/dht-sim';
+import { createTestDhtNetwork, joinAll, simIdentities, VirtualClock, type TestDhtNetwork } from '../../testing/dht-sim';
+import { seededRng } from '../../testing/rng';
+import { webCryptoVerifier, type SignatureVerifier } from './crypto';
+import { MemoryDhtNetwork } from './memory-transport';
 import { encodeMessage } from './messages';
+import { DhtNode as Node } from './node';
 import type { LookupResult } from './query/lookup';
-import { createNodeRecord, nodeRecordFrom, topicKey } from './records';
+import { createAnnouncement, createNodeRecord, nodeRecordFrom, topicKey } from './records';
 import type { DhtNode } from './node';
 import type { NodeId } from './node-id';
 
@@ -111,6 +115,44 @@ describe('DHT node', () => {
       'drop:sender-mismatch': 1,
       'drop:sender-expired': 1,
     });
+  });
+
+  it('checks no signature of an answer nobody asked for (an unsolicited answer of 40 new or forged objects cost 40 checks)', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryDhtNetwork();
+    const ids = await simIdentities(seededRng(17), 22);
+    const t = clock.now();
+    const recs = await Promise.all(ids.map((id) => createNodeRecord(id.signer, { peerId: id.peerId, issuedAt: t, expiresAt: t + 3_600_000 })));
+    const [me, peer] = [ids[0]!, recs[1]!];
+    let checks = 0;
+    const verifier: SignatureVerifier = { verify: (...a) => (checks++, webCryptoVerifier.verify(...a)) };
+    const node = new Node({ signer: me.signer, peerId: me.peerId, record: recs[0]! }, { transport: network.attach(recs[0]!.id), scheduler: clock, verifier });
+    await node.start();
+    const topic = topicKey('network', 'n');
+    const announcements = await Promise.all(ids.slice(2).map((id) => createAnnouncement(id.signer, { topic, peerId: id.peerId, role: 'browser', issuedAt: t, expiresAt: t + 60_000 })));
+    const forged = recs.slice(2).map((r) => {
+      const raw = r.raw.slice();
+      raw[raw.length - 1]! ^= 1;
+      return nodeRecordFrom(raw)!;
+    });
+    network.send(peer.id, node.id, encodeMessage({ type: 'value', rpc: 7, records: announcements, contacts: recs.slice(2) }));
+    network.send(peer.id, node.id, encodeMessage({ type: 'nodes', rpc: 8, contacts: forged }));
+    await network.flush();
+    expect(checks).toBe(0);
+    expect(node.stats.events['drop:unsolicited']).toBe(2);
+    expect(node.table.has(peer.id)).toBe(false);
+
+    // An answer to a request of ours is still checked, every object once.
+    const asked: Uint8Array[] = [];
+    network.listen(peer.id, (m) => void asked.push(m.bytes));
+    const r = new Promise<LookupResult>((resolve) => node.lookupWith(new Uint8Array(32), { seeds: [peer], paths: 1 }, resolve));
+    await network.flush();
+    const rpc = new DataView(asked[0]!.buffer, asked[0]!.byteOffset).getUint32(3);
+    network.send(peer.id, node.id, encodeMessage({ type: 'nodes', rpc, contacts: recs.slice(2, 4) }));
+    await network.flush();
+    expect(checks).toBe(2);
+    node.stop();
+    expect((await r).answered).toBe(1);
   });
 
   it('refreshes buckets no lookup went through, and a stopped node sends nothing', async () => {

@@ -1,11 +1,12 @@
 // One DHT node: Kademlia over peers' keys, with S/Kademlia's disjoint lookups and per-source limits.
 // Built by a factory that takes the narrow components it needs: createDht(init)(components).
 //
-// Inbound: bytes → decodeMessage (size, shape) → signatures of every signed object in it (cached)
-// → replies settle their request; requests add their (verified) sender to the table and go to a
-// handler in rpc/handlers/; relay envelopes go to the relay handler. A message that fails any step
-// is dropped and counted (stats.events["drop:<reason>"]); a reply with a forged record also costs
-// its sender its place in the routing table. Nothing here throws on network input.
+// Inbound: bytes → decodeMessage (size, shape, no repeated contact) → a reply must answer a request
+// of ours → signatures of every signed object in it (cached) → replies settle their request;
+// requests add their (verified) sender to the table and go to a handler in rpc/handlers/; relay
+// envelopes go to the relay handler. A message that fails any step is dropped and counted
+// (stats.events["drop:<reason>"]); a reply with a forged record also costs its sender its place in
+// the routing table. Nothing here throws on network input.
 import { toHex } from '../../core/bytes';
 import type { PeerId } from '../../core/ids';
 import { silentLogger, type Logger } from '../../core/logger';
@@ -194,6 +195,9 @@ export class DhtNode {
     this.stats.received++;
     const d = decodeMessage(bytes, this.cache);
     if (!d.ok) return this.drop(d.reason, from);
+    // An answer to nothing we asked is dropped before its (up to 40) signatures are checked: anyone
+    // could make us verify a frame's worth of new or forged records at no cost to itself.
+    if (isReply(d.message) && !this.rpc.matches(from, d.message)) return this.drop('unsolicited', from);
     if (d.forged) return this.refuse(from, d.message);
     if (d.unverified.length === 0) return this.dispatch(from, via, d.message);
     return Promise.all(d.unverified.map((o) => verifySigned(o, this.verifier, this.cache))).then((oks) => {

@@ -134,6 +134,22 @@ describe('relayed signals between real nodes', () => {
     expect(got.length).toBe(1);
   });
 
+  it('a hop forwards an envelope once however many lanes, rpcs and hop counts it comes with, acknowledging each', async () => {
+    const net = await createTestDhtNetwork(25, 30);
+    await joinAll(net);
+    const [a, z] = [net.nodes[1]!, net.nodes[17]!];
+    const env = await a.signSignal(z.id, 'offer', new Uint8Array(100));
+    // A hop with a contact closer to z than itself (so it forwards rather than looks z up).
+    const hop = net.nodes.find((n) => n !== a && n !== z && routeRelay(n.table, n, env, 20).action === 'forward')!;
+    const sentBefore = hop.stats.sent;
+    for (let lane = 0; lane < 8; lane++) net.network.send(a.id, hop.id, encodeMessage({ type: 'relay', rpc: 100 + lane, hopsLeft: 32 - lane, lane, envelope: env }));
+    await net.run(1_000);
+    expect(hop.stats.events['relay-duplicate']).toBe(7);
+    expect(hop.stats.events['relay-forwarded']).toBe(1);
+    // Eight acknowledgements and one copy on its way.
+    expect(hop.stats.sent - sentBefore).toBe(9);
+  });
+
   it('a hop that does not acknowledge is replaced by another contact', async () => {
     const net = await createTestDhtNetwork(24, 80, { relayCopies: 1 });
     await joinAll(net);
