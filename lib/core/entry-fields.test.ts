@@ -106,6 +106,11 @@ describe('validateDraft', () => {
     expect(r.errors[field]!.length).toBeGreaterThan(0);
   });
 
+  it('names the invisible character it refuses, so a person can find it', () => {
+    expect(errorsOf({ ...GOOD_FIELDS, title: 'invoice\u202egpj.exe' }).title).toBe('The title contains an invisible control character (U+202E): remove it.');
+    expect(errorsOf({ ...GOOD_FIELDS, description: 'ok\nthen \u0085' }).description).toBe('The description contains an invisible control character (U+0085): remove it.');
+  });
+
   it('keeps the joiners and marks real text needs: emoji sequences, flags, Persian, right-to-left marks', () => {
     for (const title of ['👩‍👩‍👧 family', '🏴󠁧󠁢󠁳󠁣󠁴󠁿 and 🇩🇪', 'می\u200cخواهم', 'שלום\u200f (1)', 'co\u00adoperate', '😀 ✔️']) {
       expect(validateDraft({ ...GOOD_DRAFT, title }).ok, JSON.stringify(title)).toBe(true);

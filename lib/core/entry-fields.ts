@@ -6,7 +6,7 @@ import { LIMITS } from './limits';
 import { parseLink } from './link';
 import { parseMagnetUri } from './magnet';
 import { parseImageRef } from './preview-image';
-import { hasUnsafeText, hasUnsafeTextButNewlines } from './unsafe-text';
+import { firstUnsafeText } from './unsafe-text';
 
 export interface EntryFields {
   url: string;
@@ -47,8 +47,12 @@ export function splitTags(input: string): string[] {
 
 // Control and bidi-format characters never belong in any field (unsafe-text.ts has the list and the
 // reasons); newlines are allowed in descriptions only.
-const noControls = (s: string) => !hasUnsafeText(s);
-const noControlsButNewlines = (s: string) => !hasUnsafeTextButNewlines(s);
+function noControls(what: string, newlines = false) {
+  return (s: string, ctx: z.RefinementCtx) => {
+    const found = firstUnsafeText(s, newlines);
+    if (found !== undefined) ctx.addIssue({ code: 'custom', message: `${what} contains an invisible control character (${found}): remove it.` });
+  };
+}
 
 const linkField = z.string().superRefine((s, ctx) => {
   const r = parseLink(s);
@@ -67,12 +71,12 @@ export const entryFieldsSchema = z.object({
     .trim()
     .min(1, 'Enter a title.')
     .max(LIMITS.titleChars, `The title is longer than ${LIMITS.titleChars} characters.`)
-    .refine(noControls, 'The title contains control characters.'),
+    .superRefine(noControls('The title')),
   description: z
     .string()
     .trim()
     .max(LIMITS.descriptionChars, `The description is longer than ${LIMITS.descriptionChars} characters.`)
-    .refine(noControlsButNewlines, 'The description contains control characters.'),
+    .superRefine(noControls('The description', true)),
   tags: z
     .array(
       z
@@ -88,7 +92,7 @@ export const entryFieldsSchema = z.object({
     .string()
     .trim()
     .max(LIMITS.siteNameChars, `The site name is longer than ${LIMITS.siteNameChars} characters.`)
-    .refine(noControls, 'The site name contains control characters.')
+    .superRefine(noControls('The site name'))
     .default(''),
   image: z
     .string()

@@ -4,7 +4,7 @@
 import parseMagnet from 'magnet-uri';
 import { toHex } from './bytes';
 import { LIMITS } from './limits';
-import { hasUnsafeText, withoutUnsafeText } from './unsafe-text';
+import { firstUnsafeText, withoutUnsafeText } from './unsafe-text';
 
 export interface ParsedMagnet {
   /** The magnet as given, trimmed. */
@@ -47,7 +47,8 @@ export function parseMagnetUri(input: string): MagnetResult {
   if (uri === '') return { ok: false, error: 'Enter a magnet URI.' };
   if (uri.length > LIMITS.magnetChars) return { ok: false, error: `The magnet URI is longer than ${LIMITS.magnetChars} characters.` };
   if (!/^magnet:\?/i.test(uri)) return { ok: false, error: 'A magnet URI starts with "magnet:?".' };
-  if (hasUnsafeText(uri)) return { ok: false, error: 'The magnet URI contains control characters.' };
+  const unsafe = firstUnsafeText(uri);
+  if (unsafe !== undefined) return { ok: false, error: `The magnet URI contains an invisible control character (${unsafe}): remove it.` };
   let parsed: ReturnType<typeof parseMagnet>;
   try {
     // magnet-uri only recognises a lower-case "magnet:?" prefix; the scheme is case-insensitive.

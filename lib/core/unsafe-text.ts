@@ -33,6 +33,15 @@ export function hasUnsafeTextButNewlines(text: string): boolean {
   return UNSAFE_BUT_NEWLINE.test(text);
 }
 
+/**
+ * The first unsafe character as "U+XXXX" (a line feed allowed when `newlines`), or undefined: a person
+ * cannot see most of them, so a message names the one it found.
+ */
+export function firstUnsafeText(text: string, newlines = false): string | undefined {
+  const m = (newlines ? UNSAFE_BUT_NEWLINE : UNSAFE).exec(text);
+  return m === null ? undefined : `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /** The text without its unsafe characters: for text taken from inside another value (a magnet's dn). */
 export function withoutUnsafeText(text: string): string {
   return text.replace(UNSAFE_ALL, '');
