@@ -169,6 +169,7 @@ describe('issue 14: one hostile change must not stop new visitors from syncing',
     };
     const c1 = legacy('CSI \u009b[2J', 'https://example.org/c1');
     store.entries.set(c1.id, c1);
+    store.audited = 1; // stored under the rules before issue 14
     const lines: string[] = [];
     const { replica } = await victimOver(store, lines);
     await replica.audited();

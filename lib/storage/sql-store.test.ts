@@ -413,3 +413,10 @@ describe('SqlReplicaStore preview images', () => {
     expect(store.missingImages()).toEqual([]);
   });
 });
+
+describe('SqlReplicaStore audit marker', () => {
+  it('starts at 0: a file from before the audit has never been audited', async () => {
+    const store = memoryStore();
+    expect(await store.auditedRules()).toBe(0);
+  });
+});

@@ -86,7 +86,8 @@ export function replicaStoreContract(name: string, open: () => Promise<{ store: 
 
     it('remembers which validity rules its entries were audited under', async () => {
       const { store, reopen, close } = await open();
-      expect(await store.auditedRules()).toBe(0);
+      await store.setAuditedRules(1);
+      expect(await store.auditedRules()).toBe(1);
       await store.setAuditedRules(2);
       expect(await store.auditedRules()).toBe(2);
       if (reopen !== undefined) expect(await (await reopen()).auditedRules()).toBe(2);
