@@ -12,6 +12,7 @@ import { createEntry, describeChange, type CreatedEntry } from '../../lib/crdt/e
 import { identityFromSeed, signChange, signerFromIdentity, verifySignature, type Signer } from '../../lib/crdt/envelope';
 import { encodeSignatures } from '../../lib/crdt/signature-set';
 import type { StoredEntry } from '../../lib/net/replica-store';
+import { VALIDITY_RULES } from '../../lib/protocol/change-policy';
 import { SqlReplicaStore } from '../../lib/storage/sql-store';
 import { toHex } from '../../lib/core/bytes';
 import { seededRng, type Rng } from '../../lib/testing/rng';
@@ -191,6 +192,8 @@ export async function generateReplica(opts: GenerateOptions): Promise<GenerateRe
       }
       opts.onProgress?.(ids.length, batchMs);
     }
+    // Made under today's rules: the server that opens this replica need not audit it (bench/audit.ts does).
+    await store.setAuditedRules(VALIDITY_RULES);
   } finally {
     store.close(); // checkpoints the WAL into replica.db
   }
