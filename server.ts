@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       ? await ServerPeer.start({
           dataDir: resolve(config.DATA_DIR),
           network: config.NETWORK,
+          powBits: config.POW_BITS,
+          authorHourlyLimit: config.AUTHOR_HOURLY_LIMIT,
           peers: config.peers,
           logger: log,
           publicUrl: config.PUBLIC_URL,

@@ -1,5 +1,6 @@
 'use client';
-// What this tab's peers sent it: messages received, changes accepted, and what was rejected and why.
+// What this tab's peers sent it: messages received, changes accepted, what was rejected and why, and
+// each peer's budget of new entries (lib/protocol/admission.ts) with what it deferred.
 // Refreshed once a second while open, since bad messages are dropped without any other event.
 import { useEffect, useState } from 'react';
 import { useNode } from '@/lib/client/context';
@@ -62,6 +63,12 @@ export function Diagnostics() {
                 <th scope="col">Messages in</th>
                 <th scope="col">Accepted</th>
                 <th scope="col">Rejected</th>
+                <th scope="col" title="New entries this peer may push unasked now (and those reconciliation showed it holds)">
+                  Budget
+                </th>
+                <th scope="col" title="New entries from this peer that wait until its budget, or their author's, has room">
+                  Deferred
+                </th>
                 <th scope="col">Reasons</th>
               </tr>
             </thead>
@@ -77,6 +84,11 @@ export function Diagnostics() {
                   <td>{p.stats.messagesIn}</td>
                   <td>{p.stats.changesAccepted}</td>
                   <td>{p.stats.rejected}</td>
+                  <td>
+                    {p.stats.budget}
+                    {p.stats.credit > 0 && ` + ${p.stats.credit} catch-up`}
+                  </td>
+                  <td>{p.stats.deferred}</td>
                   <td>{reasons(p.stats.reasons)}</td>
                 </tr>
               ))}

@@ -3,7 +3,7 @@
 // typed, and publishes only valid entries. A pasted link is unfurled by the instance after a short
 // pause (or on "Fetch preview"): the suggestion fills the fields that are still empty and offers the
 // rest, and every part can be edited or removed before publishing.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type CSSProperties, type FormEvent } from 'react';
 import { validateDraft, type EntryDraft, type FieldErrors } from '@/lib/core/entry-fields';
 import { fromBase64 } from '@/lib/core/bytes';
 import { parseLink } from '@/lib/core/link';
@@ -58,6 +58,8 @@ export function PostForm() {
   const [image, setImage] = useState<ChosenImage | undefined>();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
+  /** How far the new entry's proof of work has come (chance found so far), while it is searched. */
+  const [work, setWork] = useState<number | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [suggest, setSuggest] = useState<SuggestState>({ status: 'idle' });
   const fetched = useRef<string | undefined>(undefined);
@@ -116,7 +118,7 @@ export function PostForm() {
     setBusy(true);
     try {
       const ref = image?.kind === 'new' ? await node.replication.storeImage(image.bytes) : undefined;
-      await node.replication.create({ ...checked.fields, image: ref === undefined ? '' : formatImageRef(ref) });
+      await node.replication.create({ ...checked.fields, image: ref === undefined ? '' : formatImageRef(ref) }, { onProgress: setWork });
       setDraft(emptyDraft);
       setImage(undefined);
       // A preview still being fetched is for the link just published: its answer (or its failure,
@@ -129,6 +131,7 @@ export function PostForm() {
       setFailure(`Could not publish: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       setBusy(false);
+      setWork(undefined);
     }
   };
 
@@ -194,9 +197,19 @@ export function PostForm() {
           {failure}
         </p>
       )}
-      <button type="submit" className="primary" disabled={node === undefined || busy}>
-        Publish
+      <button
+        type="submit"
+        className="primary publish"
+        disabled={node === undefined || busy}
+        style={work === undefined ? undefined : ({ '--work': `${Math.round(work * 100)}%` } as CSSProperties)}
+      >
+        {busy ? (work === undefined ? 'Publishing…' : `Publishing… ${Math.round(work * 100)}%`) : 'Publish'}
       </button>
+      {busy && work !== undefined && (
+        <p className="hint" role="status">
+          Proving this post is not spam: your browser does a moment of work that every peer can check.
+        </p>
+      )}
     </form>
   );
 }

@@ -130,6 +130,9 @@ function serverEnv(port: number, dataDir: string, extra: Record<string, string> 
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     NEXT_TELEMETRY_DISABLED: '1',
+    // A network without proof of work unless a test asks for one (e2e/proof-of-work.spec.ts): the specs
+    // and benchmarks that craft entries in Node, or publish hundreds, test other things.
+    POW_BITS: '0',
     ...extra,
   };
 }

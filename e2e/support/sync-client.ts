@@ -38,7 +38,8 @@ export class SyncClient {
     });
   }
 
-  static async connect(url: string, role: 'instance' | 'browser' = 'instance'): Promise<SyncClient> {
+  /** `capabilities` go in its hello: `pow-N` where the instance asks for a proof of work (POW_BITS). */
+  static async connect(url: string, role: 'instance' | 'browser' = 'instance', capabilities: string[] = ['recon-1']): Promise<SyncClient> {
     const peerId = randomBytes(16).toString('hex') as PeerId;
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
     await new Promise<void>((resolve, reject) => {
@@ -51,7 +52,7 @@ export class SyncClient {
     const ack = await new Promise<JoinAck>((resolve) => socket.emit('join', { network: NETWORK, peerId, role }, resolve));
     if (ack.ok !== true || ack.replica !== true) throw new Error(`join refused: ${JSON.stringify(ack)}`);
     await client.waitFor((m) => m.type === 'hello', 10_000);
-    client.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId, network: NETWORK, capabilities: ['recon-1'] });
+    client.send({ type: 'hello', protocol: PROTOCOL_VERSION, peerId, network: NETWORK, capabilities });
     return client;
   }
 

@@ -5,11 +5,14 @@ import { loadAutomerge } from '../../wasm/automerge-browser';
 import { getDatabase, type LodestoneDatabase } from './database';
 import { loadOrCreateIdentity } from './identity';
 import { replicateLodestone } from './replication';
+import { tabMiner } from './pow-miner';
 import { coordinateTabs, type TabReplicationState } from './tab-coordination';
 
 export interface ClientConfig {
   network: string;
   iceServers: unknown[];
+  /** The proof of work the network asks of a new entry (lib/protocol/change-policy.ts). */
+  powBits: number;
 }
 
 export interface LodestoneNode {
@@ -46,6 +49,9 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
     const replication = await coordinateTabs({
       db,
       author: signer.author,
+      actor: signer.actor,
+      powBits: config.powBits,
+      miner: tabMiner(logger),
       logger,
       lead: () =>
         replicateLodestone({
@@ -55,6 +61,7 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
           signer,
           signalingUrl: window.location.origin,
           network: config.network,
+          powBits: config.powBits,
           iceServers: config.iceServers,
           maxPeers: meshParamFromUrl('maxPeers'),
           targetPeers: meshParamFromUrl('targetPeers'),

@@ -15,7 +15,9 @@ import { dhtSignerFrom } from '../discovery/dht/crypto';
 import { MeshDiscovery, type MeshDiscoveryStatus } from '../discovery/dht/mesh-discovery';
 import { realScheduler } from '../discovery/dht/transport';
 import { generateIdentity, signerFromIdentity } from '../crdt/envelope';
-import { Replica } from '../protocol/replica';
+import { Replica, type CreateOptions } from '../protocol/replica';
+import { policyFor } from '../protocol/change-policy';
+import { tabMiner } from './pow-miner';
 import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
 import { IdbDocStore } from '../storage/idb-doc-store';
 import { RxdbReplicaStore } from '../storage/rxdb-store';
@@ -39,6 +41,8 @@ export interface ReplicateLodestoneOptions {
   /** Socket.IO signaling server (usually this page's origin). */
   signalingUrl: string;
   network: string;
+  /** The proof of work the network asks of a new entry (0: none). */
+  powBits: number;
   iceServers: unknown[];
   targetPeers?: number;
   maxPeers?: number;
@@ -67,7 +71,8 @@ export interface LodestoneReplicationState {
   discovery(): DiscoveryStatus;
   /** Resolves when no received work is pending and every neighbour finished catching up. */
   awaitInSync(): Promise<void>;
-  create(fields: EntryFields): Promise<EntryView>;
+  /** Publishes a new entry; with the network's proof of work found by the caller (options) or here. */
+  create(fields: EntryFields, options?: CreateOptions): Promise<EntryView>;
   edit(id: EntryId, fields: Partial<EntryFields>): Promise<EntryView>;
   remove(id: EntryId): Promise<EntryView>;
   /** Checks and keeps a preview image (already resized and re-encoded); its reference goes into an entry. */
@@ -91,7 +96,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
   // Chromium verifies Ed25519 on the calling thread: signatures go to workers, checked alongside the merges.
   const verifier = signatureWorkers(log);
   verifier?.warm();
-  const replica = new Replica({ store, logger: log, yieldControl: yieldToPage, verifier });
+  const replica = new Replica({ store, logger: log, yieldControl: yieldToPage, verifier, policy: policyFor(options.powBits), miner: tabMiner(log) });
   await replica.open();
   const blobs = new RxdbBlobStore(options.blobsCollection);
   // The DHT key lives as long as this tab's connection does, like the peer ID: a fresh node each time,
@@ -184,7 +189,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     async awaitInSync() {
       await engine.whenIdle();
     },
-    create: (fields) => guard('publish', () => engine.create(options.signer, fields)),
+    create: (fields, createOptions) => guard('publish', () => engine.create(options.signer, fields, createOptions)),
     edit: (id, fields) => guard('edit', () => engine.edit(options.signer, id, fields)),
     remove: (id) => guard('delete', () => engine.remove(options.signer, id)),
     async storeImage(bytes) {

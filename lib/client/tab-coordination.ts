@@ -8,7 +8,11 @@
 // catches up anything in flight.
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { EntryFields } from '../core/entry-fields';
-import type { EntryId, PeerId } from '../core/ids';
+import type { AuthorKey, EntryId, PeerId } from '../core/ids';
+import { draftEntry } from '../crdt/entry-doc';
+import type { Miner } from '../crdt/proof-of-work';
+import { needsWork, policyFor } from '../protocol/change-policy';
+import type { CreateOptions } from '../protocol/replica';
 import type { Logger } from '../core/logger';
 import { inspectImageBlob, type ImageRef } from '../core/preview-image';
 import type { EntryView } from '../crdt/entry-view';
@@ -57,7 +61,13 @@ const STATUS_STALE_MS = 5_000;
 
 export interface CoordinateTabsOptions {
   db: LodestoneDatabase;
-  author: string;
+  author: AuthorKey;
+  /** This tab's actor: a proof of work found here is for a draft made with it. */
+  actor: string;
+  /** The proof of work the network asks of a new entry (0: none). */
+  powBits: number;
+  /** Finds proofs of work for this tab's new entries (its own worker). */
+  miner: Miner;
   logger: Logger;
   /** Starts this tab's sync engine and connections: called once, when the tab becomes the leader. */
   lead: () => Promise<LodestoneReplicationState>;
@@ -191,7 +201,15 @@ export async function coordinateTabs(options: CoordinateTabsOptions): Promise<Ta
     async awaitInSync() {
       await local?.awaitInSync();
     },
-    create: (fields: EntryFields) => call<EntryView>('create', [fields]),
+    // The proof of work is found in the tab that publishes (its own worker, its progress on its own
+    // button); the tab that holds the connection makes the same draft again and checks it.
+    async create(fields: EntryFields, createOptions?: CreateOptions) {
+      const at = Date.now();
+      if (!needsWork(Math.floor(at / 1000), policyFor(options.powBits))) return call<EntryView>('create', [fields, { at }]);
+      const draft = draftEntry(fields, options.author, options.actor, at);
+      const nonce = await options.miner.mine({ change: draft.change, at: draft.at, bits: options.powBits }, createOptions?.onProgress);
+      return call<EntryView>('create', [fields, { at, nonce, actor: options.actor } satisfies CreateOptions]);
+    },
     edit: (id: EntryId, fields: Partial<EntryFields>) => call<EntryView>('edit', [id, fields]),
     remove: (id: EntryId) => call<EntryView>('remove', [id]),
     // Blobs are content-addressed and the store is shared, so any tab may keep one.
@@ -225,7 +243,7 @@ async function serve(local: LodestoneReplicationState, m: Call): Promise<Reply> 
     let value: unknown;
     switch (m.method) {
       case 'create':
-        value = await local.create(m.args[0] as EntryFields);
+        value = await local.create(m.args[0] as EntryFields, m.args[1] as CreateOptions | undefined);
         break;
       case 'edit':
         value = await local.edit(m.args[0] as EntryId, m.args[1] as Partial<EntryFields>);

@@ -10,6 +10,7 @@ import { parseLink } from '../core/link';
 import { parseMagnetUri } from '../core/magnet';
 import { hasUnsafeText, hasUnsafeTextButNewlines } from '../core/unsafe-text';
 import type { EntryView } from './entry-view';
+import { POW_NONCE_CHARS, searchNonce, withNonce } from './proof-of-work';
 import { CHUNK_MAGIC, CHUNK_TYPE_CHANGE, historyOf } from './history';
 
 export const ENTRY_SCHEMA_VERSION = 1;
@@ -30,6 +31,8 @@ interface EntryDocShape {
   createdAt: number;
   updatedAt: number;
   deleted: boolean;
+  /** The proof-of-work nonce (proof-of-work.ts), set by the creating change on networks that ask for one. */
+  pow?: A.ImmutableString;
 }
 
 type EntryDoc = A.Doc<EntryDocShape>;
@@ -52,8 +55,31 @@ export function entryIdFromChangeHash(hash: string): EntryId {
 
 const imm = (s: string) => new A.ImmutableString(s);
 
-export function createEntry(fields: EntryFields, author: AuthorKey, actor: string, now: number): CreatedEntry {
-  const doc = A.change(A.init<EntryDocShape>({ actor: actor as A.ActorId }), { time: Math.floor(now / 1000) }, (d) => {
+/**
+ * A new entry. With `powBits`, it carries a proof of work of that many bits, found here and now on the
+ * calling thread (tests, tools and Node peers; the browser searches in a worker, Replica.create).
+ */
+export function createEntry(fields: EntryFields, author: AuthorKey, actor: string, now: number, powBits = 0): CreatedEntry {
+  if (powBits > 0) {
+    const draft = draftEntry(fields, author, actor, now);
+    const job = { change: draft.change, at: draft.at, bits: powBits };
+    for (let from = 0; ; from += 65_536) {
+      const nonce = searchNonce(job, from, 65_536);
+      if (nonce !== undefined) return finishEntry(draft, nonce);
+    }
+  }
+  const doc = creationDoc(fields, author, actor, now, undefined);
+  try {
+    const change = A.getLastLocalChange(doc)!;
+    const id = entryIdFromChangeHash(A.decodeChange(change).hash);
+    return { id, change, bytes: historyOf([change]), view: materializeOrThrow(id, doc) };
+  } finally {
+    A.free(doc);
+  }
+}
+
+function creationDoc(fields: EntryFields, author: AuthorKey, actor: string, now: number, pow: string | undefined): EntryDoc {
+  return A.change(A.init<EntryDocShape>({ actor: actor as A.ActorId }), { time: Math.floor(now / 1000) }, (d) => {
     d.schema = ENTRY_SCHEMA_VERSION;
     d.author = imm(author);
     d.url = imm(fields.url);
@@ -63,17 +89,65 @@ export function createEntry(fields: EntryFields, author: AuthorKey, actor: strin
     d.tags = imm(fields.tags.join(','));
     d.siteName = imm(fields.siteName ?? '');
     d.image = imm(fields.image ?? '');
+    // Last of the strings: its bytes sit near the end of the change, so a search rehashes little of it.
+    if (pow !== undefined) d.pow = imm(pow);
     d.createdAt = now;
     d.updatedAt = now;
     d.deleted = false;
   });
+}
+
+/** A creating change whose proof of work is still to be found (proof-of-work.ts), and where its nonce is. */
+export interface EntryDraft {
+  change: Uint8Array;
+  /** Offset of the nonce's bytes in `change`. */
+  at: number;
+}
+
+/**
+ * The creating change createEntry would make, with a placeholder nonce whose bytes appear once in the
+ * change, so a search can rewrite them in place. The same inputs give the same draft.
+ */
+export function draftEntry(fields: EntryFields, author: AuthorKey, actor: string, now: number): EntryDraft {
+  // Letters outside hex, so no nonce a search writes is mistaken for one; another is tried should the
+  // fields hold this one.
+  for (const letter of 'ghijklmnopqrstuvwxyz') {
+    const placeholder = letter.repeat(POW_NONCE_CHARS);
+    const doc = creationDoc(fields, author, actor, now, placeholder);
+    let change: Uint8Array;
+    try {
+      change = A.getLastLocalChange(doc)!;
+    } finally {
+      A.free(doc);
+    }
+    const at = indexOfBytes(change, placeholder, 0);
+    if (at >= 0 && indexOfBytes(change, placeholder, at + 1) < 0) return { change, at };
+  }
+  throw new Error('no placeholder for the proof of work fits these fields');
+}
+
+/** The entry a draft makes once `nonce` (16 hex digits) is written into it; throws if it does not read back. */
+export function finishEntry(draft: EntryDraft, nonce: string): CreatedEntry {
+  if (!/^[0-9a-f]{16}$/.test(nonce)) throw new Error('a nonce is 16 hex digits');
+  const change = withNonce({ change: draft.change, at: draft.at, bits: 0 }, nonce);
+  const facts = describeChange(change);
+  const op = facts.ops.find((o) => o.key === 'pow');
+  if (op === undefined || op.value !== nonce) throw new Error('the nonce did not land in the pow field');
+  const id = entryIdFromChangeHash(facts.hash);
+  const doc = A.load<EntryDocShape>(change);
   try {
-    const change = A.getLastLocalChange(doc)!;
-    const id = entryIdFromChangeHash(A.decodeChange(change).hash);
     return { id, change, bytes: historyOf([change]), view: materializeOrThrow(id, doc) };
   } finally {
     A.free(doc);
   }
+}
+
+function indexOfBytes(bytes: Uint8Array, ascii: string, from: number): number {
+  outer: for (let i = from; i + ascii.length <= bytes.length; i++) {
+    for (let k = 0; k < ascii.length; k++) if (bytes[i + k] !== ascii.charCodeAt(k)) continue outer;
+    return i;
+  }
+  return -1;
 }
 
 function localChange(

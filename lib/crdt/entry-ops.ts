@@ -20,8 +20,9 @@ const STRING_LIMITS: Record<string, number> = {
   siteName: LIMITS.siteNameChars * 4,
   image: 128,
 };
-const SET_ONCE = new Set(['schema', 'author', 'createdAt']);
-// siteName and image came later than the rest and are optional, so entries made before them stay valid.
+const SET_ONCE = new Set(['schema', 'author', 'createdAt', 'pow']);
+// siteName and image came later than the rest and are optional, so entries made before them stay valid;
+// pow is set only on networks that ask for a proof of work (proof-of-work.ts).
 const CREATION_KEYS = ['schema', 'author', 'url', 'magnet', 'title', 'description', 'tags', 'createdAt', 'updatedAt', 'deleted'];
 const MAX_OPS = 32;
 
@@ -39,6 +40,8 @@ export function checkEntryOps(ops: readonly ChangeOp[], isCreation: boolean): Op
       if (typeof v !== 'string' || v.length > STRING_LIMITS[key]!) return 'bad-value';
     } else if (key === 'createdAt' || key === 'updatedAt') {
       if (!isTimestamp(v)) return 'bad-value';
+    } else if (key === 'pow') {
+      if (typeof v !== 'string' || !/^[0-9a-f]{16}$/.test(v)) return 'bad-value';
     } else if (key === 'schema') {
       if (v !== 1) return 'bad-value';
     } else if (key === 'deleted') {

@@ -118,7 +118,7 @@ describe('checkChange', () => {
     expect((await checkChange(near.id, await signChange(alice, near.change), undefined, NOW)).ok).toBe(true);
     expect((await checkChange(future.id, signed, undefined, NOW + 2 * MIN)).ok).toBe(true);
     // A stricter policy.
-    expect(await checkChange(near.id, await signChange(alice, near.change), undefined, NOW, { maxClockSkewMs: MIN })).toEqual({
+    expect(await checkChange(near.id, await signChange(alice, near.change), undefined, NOW, { ...DEFAULT_POLICY, maxClockSkewMs: MIN })).toEqual({
       ok: false,
       reason: 'future-change',
     });

@@ -10,12 +10,27 @@ import { decodeFrame, deflateBatch, encodeFrame, inflateCapped } from './codec';
 import type { ReconRange } from './reconcile';
 import { decodeRecon, encodeRecon } from './reconcile-wire';
 
-/** 2: binary `recon` (reconcile-wire.ts) over items ordered by (createdAt, entry ID). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: binary `recon` (reconcile-wire.ts) over items ordered by (createdAt, entry ID).
+ * 3: creating changes may carry a proof of work (`pow`, which version 2 refuses as an unknown key), and
+ * a network may ask for one (POW_CAPABILITY); version 2 peers relay creations without it.
+ */
+export const PROTOCOL_VERSION = 3;
 /** A peer whose hello lists this accepts `changes` compressed with DEFLATE (see encodeMessage). */
 export const DEFLATE_CAPABILITY = 'deflate-1';
 /** A peer whose hello lists this takes part in the DHT over the mesh (`dht` messages). */
 export const OVERLAY_CAPABILITY = 'dht-2';
+/** `pow-N`: the proof of work this peer's network asks of a creating change; peers that differ do not sync. */
+export function powCapability(bits: number): string {
+  return `pow-${bits}`;
+}
+/** The proof of work a peer's capabilities say its network asks for (none listed: 0). */
+export function powBitsOf(capabilities: readonly string[]): number | undefined {
+  const listed = capabilities.filter((c) => c.startsWith('pow-'));
+  if (listed.length === 0) return 0;
+  const m = listed.length === 1 ? /^pow-(\d{1,2})$/.exec(listed[0]!) : null;
+  return m === null ? undefined : Number(m[1]);
+}
 /** A `dht` message's payload: a DHT message (at most 20 KiB) and its route through the mesh. */
 export const OVERLAY_FRAME_BYTES = 24 * 1024;
 

@@ -12,6 +12,9 @@ import {
   changesSince,
   createEntry,
   deleteEntry,
+  draftEntry,
+  finishEntry,
+  type CreatedEntry,
   describeChange,
   editEntry,
   headsOf,
@@ -22,13 +25,14 @@ import {
   type LocalChange,
 } from '../crdt/entry-doc';
 import { isSimpleCreation, mergeNew, unloadableCreations } from '../crdt/new-entry';
-import { signChange, type SignedChange, type Signer } from '../crdt/envelope';
+import { authorOfActor, signChange, type SignedChange, type Signer } from '../crdt/envelope';
+import { inlineMiner, workOfHash, type Miner } from '../crdt/proof-of-work';
 import type { EntryView } from '../crdt/entry-view';
 import { decodeSignatures, encodeSignatures } from '../crdt/signature-set';
 import { splitHistory } from '../crdt/history';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
 import { inlineVerifier, type SignatureVerifier, type VerifyRequest } from '../crdt/signature-verifier';
-import { DEFAULT_POLICY, precheckChange, VALIDITY_RULES, type PolicyOptions, type RejectReason } from './change-policy';
+import { DEFAULT_POLICY, needsWork, precheckChange, VALIDITY_RULES, type PolicyOptions, type RejectReason } from './change-policy';
 import { ReconIndex, type ReconItem } from './reconcile';
 
 export interface ReplicaOptions {
@@ -46,6 +50,18 @@ export interface ReplicaOptions {
    * rest of the batch is checked and merged, so a verifier off the calling thread runs alongside.
    */
   verifier?: SignatureVerifier;
+  /** Who searches for the proofs of work of entries made here (default: inline, a slice at a time). */
+  miner?: Miner;
+}
+
+/** How a local creation gets its proof of work, when the network asks for one. */
+export interface CreateOptions {
+  /** The creation time; with `nonce`, a proof found elsewhere (another tab) for the same draft. */
+  at?: number;
+  nonce?: string;
+  /** The actor the draft was made with, when another tab of the author found the proof. */
+  actor?: string;
+  onProgress?: (fraction: number) => void;
 }
 
 /** Batches written or waiting to be, at most, before the next batch is checked and merged. */
@@ -106,6 +122,7 @@ export class Replica {
   private readonly policy: PolicyOptions;
   private readonly yieldControl: (() => Promise<void>) | undefined;
   private readonly verifier: SignatureVerifier;
+  private readonly miner: Miner;
   private index = new ReconIndex();
   private queue: Promise<unknown> = Promise.resolve();
   /** Writes in order, each after the last has finished. */
@@ -129,6 +146,12 @@ export class Replica {
     this.policy = options.policy ?? DEFAULT_POLICY;
     this.yieldControl = options.yieldControl;
     this.verifier = options.verifier ?? inlineVerifier;
+    this.miner = options.miner ?? inlineMiner;
+  }
+
+  /** The proof of work this replica's network asks of a new entry, in leading zero bits (0: none). */
+  get powBits(): number {
+    return this.policy.powBits;
   }
 
   async open(): Promise<void> {
@@ -317,11 +340,23 @@ export class Replica {
 
   // ---- local authoring ----
 
-  create(signer: Signer, fields: EntryFields): Promise<{ view: EntryView; signed: SignedChange }> {
-    return this.serial(async () => {
-      const made = createEntry(fields, signer.author, signer.actor, this.now());
-      return this.commitLocal(made.id, made, new Map(), signer);
-    });
+  async create(signer: Signer, fields: EntryFields, options: CreateOptions = {}): Promise<{ view: EntryView; signed: SignedChange }> {
+    const at = options.at ?? this.now();
+    // Found before the queue is entered: a search of a second or so must not hold received changes back.
+    const made = needsWork(Math.floor(at / 1000), this.policy) ? await this.mined(signer, fields, at, options) : createEntry(fields, signer.author, signer.actor, at);
+    return this.serial(() => this.commitLocal(made.id, made, new Map(), signer));
+  }
+
+  /** The entry made with a proof of work: the one given, if it holds, or one found now. */
+  private async mined(signer: Signer, fields: EntryFields, at: number, options: CreateOptions): Promise<CreatedEntry> {
+    const actor = options.actor !== undefined && authorOfActor(options.actor) === signer.author ? options.actor : signer.actor;
+    const draft = draftEntry(fields, signer.author, actor, at);
+    if (options.nonce !== undefined) {
+      const given = finishEntry(draft, options.nonce);
+      if (workOfHash(describeChange(given.change).hash) >= this.policy.powBits) return given;
+    }
+    const nonce = await this.miner.mine({ change: draft.change, at: draft.at, bits: this.policy.powBits }, options.onProgress);
+    return finishEntry(draft, nonce);
   }
 
   edit(signer: Signer, id: EntryId, fields: Partial<EntryFields>): Promise<{ view: EntryView; signed: SignedChange }> {

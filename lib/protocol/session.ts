@@ -14,10 +14,11 @@ import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import type { Overlay, OverlayLink } from '../net/overlay';
 import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
-import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, OVERLAY_CAPABILITY, PROTOCOL_VERSION, type Message } from './messages';
+import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, OVERLAY_CAPABILITY, powBitsOf, powCapability, PROTOCOL_VERSION, type Message } from './messages';
 import { BLOB_CAPABILITY, type BlobExchange } from './blob-exchange';
 import { ReconSide } from './reconcile';
 import type { IncomingEntry, Replica } from './replica';
+import { PeerBudget, type AdmissionLimits } from './admission';
 
 export interface SessionStats {
   messagesIn: number;
@@ -29,6 +30,11 @@ export interface SessionStats {
   rejected: number;
   /** Counts of rejected messages and changes, by reason. */
   reasons: Record<string, number>;
+  /** New entries from this peer deferred by a budget (admission.ts), in all. */
+  deferred: number;
+  /** New entries the peer may push unasked right now: its bucket, and reconciliation's credit. */
+  budget: number;
+  credit: number;
 }
 
 export interface SessionHost {
@@ -36,8 +42,12 @@ export interface SessionHost {
   readonly network: string;
   readonly replica: Replica;
   readonly log: Logger;
-  /** Verify, merge and forward changes received on a session. */
-  ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void>;
+  /** Verify, merge and forward changes received on a session; `solicited` are the entries we asked for. */
+  ingest(from: SyncSession, entries: IncomingEntry[], solicited: ReadonlySet<EntryId>): Promise<void>;
+  /** The budgets a peer's new entries are held to (admission.ts). */
+  readonly limits: AdmissionLimits;
+  /** The host's clock, which budgets run on. */
+  readonly time: () => number;
   sessionReady(session: SyncSession): void;
   sessionClosed(session: SyncSession): void;
   isBanned?(peerId: PeerId): boolean;
@@ -104,7 +114,12 @@ export class SyncSession {
     changesAccepted: 0,
     rejected: 0,
     reasons: {},
+    deferred: 0,
+    budget: 0,
+    credit: 0,
   };
+  /** This peer's budget of new entries pushed unasked. */
+  readonly budget: PeerBudget;
   private recon: ReconSide | undefined;
   private inboxSize = 0;
   private badScore = 0;
@@ -130,6 +145,7 @@ export class SyncSession {
     private readonly host: SessionHost,
   ) {
     this.log = host.log.child(channel.kind);
+    this.budget = new PeerBudget(host.limits, host.time());
     this.unsubscribe.push(
       channel.onMessage((bytes) => {
         // Messages are handled one at a time, in order, so replies keep the order of requests.
@@ -169,6 +185,7 @@ export class SyncSession {
         DEFLATE_CAPABILITY,
         ...(this.host.blobs === undefined ? [] : [BLOB_CAPABILITY]),
         ...(this.host.overlay === undefined ? [] : [OVERLAY_CAPABILITY]),
+        powCapability(this.host.replica.powBits),
       ],
     });
   }
@@ -321,6 +338,16 @@ export class SyncSession {
     }
   }
 
+  /** The host's clock. */
+  now(): number {
+    return this.host.time();
+  }
+
+  /** True while an entry is asked for and not yet answered. */
+  isRequested(id: EntryId): boolean {
+    return this.requested.has(id) || this.backlogSet.has(id);
+  }
+
   /** Allows asking again for an entry, e.g. after its changes arrived incomplete. */
   forgetRequest(id: EntryId): void {
     this.requested.delete(id);
@@ -381,6 +408,11 @@ export class SyncSession {
       if (msg.type !== 'hello') return this.misbehaved('expected-hello');
       if (msg.protocol !== PROTOCOL_VERSION) return this.close(`unsupported protocol ${msg.protocol}`);
       if (msg.network !== this.host.network) return this.close('different network');
+      // A peer judging creations by other rules would refuse what we accept, or relay what we refuse.
+      const theirWork = powBitsOf(msg.capabilities);
+      if (theirWork !== this.host.replica.powBits) {
+        return this.close(`different proof-of-work rules: ${powCapability(this.host.replica.powBits)} here, ${theirWork === undefined ? 'unreadable' : powCapability(theirWork)} there`);
+      }
       if (msg.peerId === this.host.peerId) return this.close('connected to self');
       if (this.channel.remotePeerId !== undefined && this.channel.remotePeerId !== msg.peerId) return this.close('peer ID mismatch');
       if (this.host.isBanned?.(msg.peerId) === true) return this.close('banned');
@@ -420,6 +452,8 @@ export class SyncSession {
         }
         const ask = [...side.ask].filter((id) => !this.requested.has(id));
         const push = [...side.push];
+        // What the peer showed it holds and we lack is its to push: a catch-up, not a flood.
+        this.budget.addCredit(side.need.size);
         // Taken: `requested` and `pushed` remember what was done. Left in place, these sets would grow
         // with every message of a round and be rescanned in full each time (quadratic work, unbounded memory).
         side.need.clear();
@@ -450,12 +484,13 @@ export class SyncSession {
       }
       case 'changes': {
         this.stats.changesIn += msg.entries.reduce((n, e) => n + e.changes.length, 0);
-        for (const e of msg.entries) this.requested.delete(e.id);
+        const solicited = new Set<EntryId>();
+        for (const e of msg.entries) if (this.requested.delete(e.id)) solicited.add(e.id);
         // Not awaited to the end: the next message is decoded once this one is checked and merged, while
         // it is written. (Decoding it at once would run several messages' decoding in one task of the
         // page, back to back.) The replica keeps the order of batches; at most MAX_INGESTING run at once.
         const done = this.host
-          .ingest(this, msg.entries)
+          .ingest(this, msg.entries, solicited)
           .then(() => this.pump())
           .catch((err: unknown) => this.log.error('session error', { err: String(err) }))
           .finally(() => this.ingesting.delete(done));

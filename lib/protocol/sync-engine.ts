@@ -16,7 +16,9 @@ import type { Signer } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import type { Overlay } from '../net/overlay';
 import type { PeerChannel } from '../net/peer-channel';
-import { Replica, type IncomingEntry } from './replica';
+import { Replica, type CreateOptions, type IncomingEntry } from './replica';
+import { Admission, BROWSER_LIMITS, type AdmissionLimits } from './admission';
+import { authorOfActor } from '../crdt/envelope';
 import { SyncSession, type SessionHost, type SessionStats } from './session';
 
 export interface SyncEngineOptions {
@@ -38,6 +40,8 @@ export interface SyncEngineOptions {
   gossip?: GossipFactory;
   /** The DHT over the mesh, carried by this engine's sessions to peers that speak it. */
   overlay?: Overlay;
+  /** Budgets of new entries per peer and per author (default: a browser's). */
+  limits?: AdmissionLimits;
 }
 
 export interface PeerSummary {
@@ -55,6 +59,10 @@ export const BAN_BASE_MS = 60_000;
 export const BAN_MAX_MS = 60 * 60_000;
 const HISTORY = 20;
 const MAX_BANS = 10_000;
+/** How often deferred entries are looked at again, while any wait. */
+const DEFERRED_RETRY_MS = 1_000;
+/** Deferred entries asked for again at most per look. */
+const DEFERRED_PER_ASK = 256;
 
 type EngineEvent = 'peers' | 'activity';
 
@@ -79,6 +87,11 @@ export class SyncEngine implements SessionHost {
   /** The last change pushed, for the gossip policy to re-attach this peer when a link closes. */
   private latest: { entry: IncomingEntry; hash: string } | undefined;
   private closing = false;
+  readonly limits: AdmissionLimits;
+  readonly time = (): number => this.now();
+  /** Author budgets and deferred entries, across sessions. */
+  readonly admission: Admission<SyncSession>;
+  private deferTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SyncEngineOptions) {
     this.replica = options.replica;
@@ -94,6 +107,8 @@ export class SyncEngine implements SessionHost {
     this.eagerBlobs = options.eagerBlobs ?? false;
     this.overlay = options.overlay;
     this.gossip = (options.gossip ?? boundedGossip())<SyncSession>(options.peerId);
+    this.limits = options.limits ?? BROWSER_LIMITS;
+    this.admission = new Admission(this.limits, this.now);
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());
   }
@@ -172,12 +187,14 @@ export class SyncEngine implements SessionHost {
     this.closing = true;
     for (const s of [...this.sessions]) s.close('shutting down');
     this.closing = false;
+    if (this.deferTimer !== undefined) clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
   }
 
   // ---- local authoring: write, then push (the gossip policy sends our own changes to every neighbour) ----
 
-  async create(signer: Signer, fields: EntryFields): Promise<EntryView> {
-    const { view, signed } = await this.replica.create(signer, fields);
+  async create(signer: Signer, fields: EntryFields, options?: CreateOptions): Promise<EntryView> {
+    const { view, signed } = await this.replica.create(signer, fields, options);
     this.broadcast([{ id: view.id, changes: [signed] }], undefined);
     return view;
   }
@@ -213,6 +230,7 @@ export class SyncEngine implements SessionHost {
   sessionClosed(session: SyncSession): void {
     this.sessions.delete(session);
     this.blobs?.sessionClosed(session);
+    this.admission.forgetSession(session);
     if (this.latest !== undefined && session.remotePeerId !== undefined && !this.closing) {
       const { entry, hash } = this.latest;
       for (const s of this.gossip.closed?.(session, this.readyPeers(), hash) ?? []) s.sendChanges([entry]);
@@ -230,7 +248,7 @@ export class SyncEngine implements SessionHost {
     this.emit('peers');
   }
 
-  async ingest(from: SyncSession, entries: IncomingEntry[]): Promise<void> {
+  async ingest(from: SyncSession, entries: IncomingEntry[], solicited: ReadonlySet<EntryId> = new Set()): Promise<void> {
     const unseen: IncomingEntry[] = [];
     const arrived = new Set<string>();
     let repeated = 0;
@@ -251,11 +269,13 @@ export class SyncEngine implements SessionHost {
     if (repeated > 0) from.countRejected('duplicate-change');
     // Duplicates count too: the sender holds them, so they are not pushed back to it.
     if (arrived.size > 0) this.gossip.received(from, [...arrived]);
-    if (unseen.length === 0) return;
+    const admitted = this.admit(from, unseen, solicited);
+    if (admitted.length === 0) return;
     this.pending++;
     this.emit('activity');
     try {
-      const outcome = await this.replica.applyRemote(unseen);
+      const outcome = await this.replica.applyRemote(admitted);
+      for (const v of outcome.views) this.admission.settled(v.id);
       for (const r of outcome.rejected) from.countRejected(r.reason);
       from.stats.changesAccepted += outcome.accepted.reduce((n, e) => n + e.changes.length, 0);
       if (outcome.rejected.length > 0) {
@@ -272,6 +292,62 @@ export class SyncEngine implements SessionHost {
       this.pending--;
       this.emit('activity');
     }
+  }
+
+  /**
+   * The entries of a batch that may be added now: everything but new entries past a budget, which are
+   * deferred (admission.ts). A new entry is one we do not hold that arrives with its creating change.
+   */
+  private admit(from: SyncSession, entries: readonly IncomingEntry[], solicited: ReadonlySet<EntryId>): IncomingEntry[] {
+    const now = this.now();
+    const out: IncomingEntry[] = [];
+    let over = 0;
+    for (const e of entries) {
+      const creation = this.replica.digestOf(e.id) === undefined ? creationIn(e) : undefined;
+      if (creation === undefined) {
+        out.push(e);
+        continue;
+      }
+      const author = authorOfActor(creation.actor);
+      const asked = solicited.has(e.id);
+      const pushed = !asked && from.budget.credit === 0;
+      if (!asked && !from.budget.admit(now)) {
+        if (from.budget.defer()) over++;
+        this.admission.defer(e.id, from, author);
+        continue;
+      }
+      const authorLimited = author !== undefined && (pushed || this.limits.authorOnCatchUp);
+      if (authorLimited && !this.admission.admitAuthor(e.id, author, creation.time * 1000)) {
+        from.budget.deferred++;
+        this.admission.defer(e.id, from, author);
+        continue;
+      }
+      out.push(e);
+    }
+    if (over > 0) from.countRejected('over-budget', over);
+    if (this.admission.status().deferred > 0) this.scheduleDeferred();
+    return out;
+  }
+
+  /** Asks again, once a second while any wait, for deferred entries that the budgets now allow. */
+  private scheduleDeferred(): void {
+    if (this.deferTimer !== undefined) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      this.askDeferred();
+    }, DEFERRED_RETRY_MS);
+    (this.deferTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Asks the peers that offered them for deferred entries that the budgets allow now. */
+  askDeferred(): void {
+    const now = this.now();
+    const due = this.admission.due(DEFERRED_PER_ASK, (s) => s.state === 'ready' && s.budget.bucket.take(now));
+    for (const [session, ids] of due) {
+      for (const id of ids) session.forgetRequest(id);
+      void session.requestMissing(ids).catch((err: unknown) => this.log.warn('asking for deferred entries failed', { err: String(err) }));
+    }
+    if (this.admission.status().deferred > 0) this.scheduleDeferred();
   }
 
   /** Not awaited: an image arrives after its entry, and a missing one never holds the entry back. */
@@ -308,9 +384,18 @@ function summarize(s: SyncSession): PeerSummary {
     peerId: s.remotePeerId ?? s.channel.remotePeerId,
     kind: s.channel.kind,
     state: s.state,
-    stats: { ...s.stats, reasons: { ...s.stats.reasons } },
+    stats: { ...s.stats, reasons: { ...s.stats.reasons }, deferred: s.budget.deferred, budget: Math.floor(s.budget.bucket.tokens(s.now())), credit: s.budget.credit },
     closeReason: s.closeReason,
   };
+}
+
+/** The creating change among an entry's incoming changes, decoded; undefined when there is none. */
+function creationIn(e: IncomingEntry): ChangeFacts | undefined {
+  for (const c of e.changes) {
+    const f = tryDescribe(c.change);
+    if (f !== undefined && f.seq === 1 && f.deps.length === 0) return f;
+  }
+  return undefined;
 }
 
 function tryDescribe(change: Uint8Array): ChangeFacts | undefined {

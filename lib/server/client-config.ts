@@ -4,5 +4,5 @@ import { loadConfig } from './config';
 
 export function getClientConfig(): ClientConfig {
   const config = loadConfig();
-  return { network: config.NETWORK, iceServers: config.iceServers };
+  return { network: config.NETWORK, iceServers: config.iceServers, powBits: config.POW_BITS };
 }

@@ -1,5 +1,6 @@
 // Server configuration from environment variables, validated once at start with clear messages.
 import { z } from 'zod';
+import { PUBLIC_POW_BITS } from '../protocol/change-policy';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -25,6 +26,17 @@ const schema = z.object({
   INSTANCE_SEARCH_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Browsers this instance is a DHT neighbour of at once; 0 keeps it out of its browsers' DHT. */
   DHT_BROWSER_LINKS: z.coerce.number().int().min(0).max(1000).default(32),
+  /**
+   * The proof of work (leading zero bits) this instance's network asks of every new entry: a rule of
+   * the network, so every instance and browser of one network must use the same. 0 asks for none
+   * (private or test networks only: anyone could then flood it with free entries).
+   */
+  POW_BITS: z.coerce.number().int().min(0).max(28).default(PUBLIC_POW_BITS),
+  /**
+   * New entries this instance keeps per author per hour (those created in the last day; older ones are
+   * history a catch-up brings). Past it, an author's entries wait and are taken later. 0: no limit.
+   */
+  AUTHOR_HOURLY_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(60),
   /** Test-only, like UNFURL_ALLOW_LOOPBACK: found instances on loopback addresses may be dialled. */
   INSTANCE_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });

@@ -10,6 +10,8 @@ import { isBlobHash, type PeerId } from '../core/ids';
 import type { Logger } from '../core/logger';
 import type { ClientToServerEvents, PeerRole, ServerToClientEvents } from '../net/signaling-events';
 import { Replica } from '../protocol/replica';
+import { policyFor } from '../protocol/change-policy';
+import { INSTANCE_LIMITS } from '../protocol/admission';
 import { SyncEngine } from '../protocol/sync-engine';
 import type { SyncSession } from '../protocol/session';
 import { parseImageRef } from '../core/preview-image';
@@ -32,6 +34,10 @@ import type { CheckedAddress, Resolver } from './unfurl/resolve';
 export interface ServerPeerOptions {
   dataDir: string;
   network: string;
+  /** The network's proof of work (config POW_BITS); 0 when unset. */
+  powBits?: number;
+  /** New entries kept per author per hour (config AUTHOR_HOURLY_LIMIT; 0: no limit). */
+  authorHourlyLimit?: number;
   /** Other instances to replicate with, as base URLs. */
   peers: string[];
   logger: Logger;
@@ -110,6 +116,7 @@ export class ServerPeer {
       eagerBlobs: true,
       canServeBlob: (hash) => store.isImageLive(hash),
       overlay: this.gate,
+      limits: { ...INSTANCE_LIMITS, authorPerHour: options.authorHourlyLimit ?? INSTANCE_LIMITS.authorPerHour },
     });
     this.peerId = this.engine.peerId;
     this.instances = new InstanceFinder({
@@ -130,7 +137,7 @@ export class ServerPeer {
   static async start(options: ServerPeerOptions): Promise<ServerPeer> {
     const store = new SqlReplicaStore(join(options.dataDir, 'replica.db'));
     const blobs = new SqlBlobStore(store.db);
-    const replica = new Replica({ store, logger: options.logger });
+    const replica = new Replica({ store, logger: options.logger, policy: policyFor(options.powBits ?? 0) });
     await replica.open();
     // The DHT node's key is the instance's lasting identity on the overlay; its peer ID is per run.
     const keys = await loadOrCreateDhtKey(options.dataDir);

@@ -4,6 +4,8 @@ import { toHex } from '../core/bytes';
 import type { PeerId } from '../core/ids';
 import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envelope';
 import { Replica } from '../protocol/replica';
+import type { AdmissionLimits } from '../protocol/admission';
+import { policyFor } from '../protocol/change-policy';
 import { SyncEngine } from '../protocol/sync-engine';
 import { MemoryBlobStore } from './memory-blob-store';
 import { MemoryStore } from './memory-store';
@@ -22,12 +24,18 @@ export interface SimPeerOptions {
   /** Keep, serve and fetch preview images (off by default: most simulations do not need them). */
   blobs?: boolean;
   eagerBlobs?: boolean;
+  /** Budgets of new entries (default: a browser's). */
+  limits?: AdmissionLimits;
+  /** The engine's clock (default: Date.now), which budgets run on. */
+  engineClock?: () => number;
+  /** The network's proof of work (default 0). */
+  powBits?: number;
 }
 
 export async function createSimPeer(name: string, rng: Rng, clock: () => number, network = 'test', options: SimPeerOptions = {}): Promise<SimPeer> {
   const store = new MemoryStore();
   const blobs = new MemoryBlobStore();
-  const replica = new Replica({ store, now: clock });
+  const replica = new Replica({ store, now: clock, policy: policyFor(options.powBits ?? 0) });
   await replica.open();
   const peerId = toHex(rng.bytes(16)) as PeerId;
   const engine = new SyncEngine({
@@ -36,6 +44,8 @@ export async function createSimPeer(name: string, rng: Rng, clock: () => number,
     network,
     blobs: options.blobs === true || options.eagerBlobs === true ? blobs : undefined,
     eagerBlobs: options.eagerBlobs,
+    limits: options.limits,
+    now: options.engineClock,
   });
   const signer = await signerFromIdentity(await identityFromSeed(rng.bytes(32)), toHex(rng.bytes(8)));
   return { name, store, blobs, replica, engine, signer };

@@ -1,0 +1,111 @@
+// Budgets at work in the engine: a peer pushing more new entries than its budget is throttled, then
+// banned; what was deferred is asked for again and arrives; an author cannot dodge its budget by
+// changing peers; a catch-up by reconciliation is never throttled.
+import { describe, expect, it } from 'vitest';
+import { MemoryNetwork } from '../transports/memory';
+import { quiesce } from '../testing/convergence-sim';
+import { createSimPeer, type SimPeer } from '../testing/sim-peer';
+import { seededRng } from '../testing/rng';
+import { sampleFields } from '../testing/samples';
+import { BROWSER_LIMITS, type AdmissionLimits } from './admission';
+
+const small: AdmissionLimits = { ...BROWSER_LIMITS, peerBurst: 20, peerPerSecond: 2, peerOverflow: 20 };
+
+function connect(net: MemoryNetwork, a: SimPeer, b: SimPeer) {
+  const [ca, cb] = net.pair(a.engine.peerId, b.engine.peerId);
+  a.engine.addChannel(ca);
+  b.engine.addChannel(cb);
+}
+
+function sessionTo(of: SimPeer, peer: SimPeer) {
+  return of.engine.peers().find((p) => p.peerId === peer.engine.peerId);
+}
+
+async function peers(seed: number, names: string[], limits = small) {
+  const rng = seededRng(seed);
+  let t = 1_700_000_000_000;
+  const clock = () => (t += 1000);
+  const engineTime = { now: Date.now() };
+  const made = await Promise.all(names.map((n) => createSimPeer(n, rng, clock, 'test', { limits, engineClock: () => engineTime.now })));
+  return { peers: made, engineTime };
+}
+
+describe('admission in the engine', () => {
+  it('throttles a flooder, then bans it, while an honest post still arrives', async () => {
+    const { peers: [receiver, flooder, honest] } = await peers(1, ['receiver', 'flooder', 'honest']);
+    const net = new MemoryNetwork();
+    connect(net, receiver!, flooder!);
+    connect(net, receiver!, honest!);
+    await quiesce(net, [receiver!, flooder!, honest!]);
+    for (let i = 0; i < 120; i++) await flooder!.engine.create(flooder!.signer, sampleFields({ title: `spam ${i}` }));
+    const post = await honest!.engine.create(honest!.signer, sampleFields({ title: 'honest' }));
+    await quiesce(net, [receiver!, flooder!, honest!]);
+    const fromFlooder = receiver!.store.views().filter((v) => v.author === flooder!.signer.author).length;
+    // The burst, and not one more.
+    expect(fromFlooder).toBe(small.peerBurst);
+    const closed = sessionTo(receiver!, flooder!);
+    expect(closed?.state).toBe('closed');
+    expect(closed?.closeReason).toBe('too many bad messages');
+    expect(closed?.stats.reasons['over-budget']).toBeGreaterThan(0);
+    expect(receiver!.engine.isBanned(flooder!.engine.peerId)).toBe(true);
+    expect(receiver!.store.entries.get(post.id)?.view.title).toBe('honest');
+    // A closed session's deferred entries are forgotten: the next reconciliation finds them.
+    expect(receiver!.engine.admission.status().deferred).toBe(0);
+  });
+
+  it('asks again for what it deferred once the budget refills: every entry arrives, each once', async () => {
+    const { peers: [receiver, burster], engineTime } = await peers(2, ['receiver', 'burster']);
+    const net = new MemoryNetwork();
+    connect(net, receiver!, burster!);
+    await quiesce(net, [receiver!, burster!]);
+    for (let i = 0; i < 35; i++) await burster!.engine.create(burster!.signer, sampleFields({ title: `post ${i}` }));
+    await quiesce(net, [receiver!, burster!]);
+    expect(receiver!.store.views().length).toBe(20);
+    expect(receiver!.engine.admission.status().deferred).toBe(15);
+    const summary = sessionTo(receiver!, burster!);
+    expect(summary?.state).toBe('ready');
+    expect(summary?.stats.deferred).toBe(15);
+    // 2 a second: 8 s later, 15 more may be asked for (and the first ask was at once).
+    engineTime.now += 8_000;
+    receiver!.engine.askDeferred();
+    await quiesce(net, [receiver!, burster!]);
+    expect(receiver!.store.views().length).toBe(35);
+    expect(receiver!.store.views()).toEqual(burster!.store.views());
+    expect(receiver!.engine.admission.status().deferred).toBe(0);
+    expect(sessionTo(receiver!, burster!)?.stats.rejected).toBe(0);
+  });
+
+  it('takes a whole catch-up by reconciliation, whatever the budget', async () => {
+    const { peers: [visitor, instance] } = await peers(3, ['visitor', 'instance']);
+    for (let i = 0; i < 150; i++) await instance!.engine.create(instance!.signer, sampleFields({ title: `old ${i}` }));
+    const net = new MemoryNetwork();
+    connect(net, visitor!, instance!);
+    await quiesce(net, [visitor!, instance!]);
+    expect(visitor!.store.views()).toEqual(instance!.store.views());
+    expect(sessionTo(visitor!, instance!)?.stats.deferred).toBe(0);
+  });
+
+  it('holds one author’s fresh entries to its hourly budget across peers', async () => {
+    const limits: AdmissionLimits = { ...BROWSER_LIMITS, authorPerHour: 5, authorOnCatchUp: true };
+    const rng = seededRng(4);
+    const engineTime = { now: Date.now() };
+    const fresh = () => engineTime.now;
+    const receiver = await createSimPeer('receiver', rng, fresh, 'test', { limits, engineClock: fresh });
+    const a = await createSimPeer('a', rng, fresh, 'test', { limits: { ...limits, authorPerHour: 0 }, engineClock: fresh });
+    const b = await createSimPeer('b', rng, fresh, 'test', { limits: { ...limits, authorPerHour: 0 }, engineClock: fresh });
+    // One author on two peers (two devices).
+    b.signer = { ...a.signer, actor: `${a.signer.author}00000000000000b0` };
+    for (let i = 0; i < 4; i++) await a.engine.create(a.signer, sampleFields({ title: `a ${i}` }));
+    for (let i = 0; i < 4; i++) await b.engine.create(b.signer, sampleFields({ title: `b ${i}` }));
+    const net = new MemoryNetwork();
+    connect(net, receiver, a);
+    connect(net, receiver, b);
+    await quiesce(net, [receiver, a, b]);
+    expect(receiver.store.views().length).toBe(5);
+    expect(receiver.engine.admission.status().deferred).toBe(3);
+    engineTime.now += 3600_001;
+    receiver.engine.askDeferred();
+    await quiesce(net, [receiver, a, b]);
+    expect(receiver.store.views().length).toBe(8);
+  });
+});
