@@ -11,6 +11,7 @@ import { createServerLogger } from './lib/server/logger';
 import { CLIENT_ADDRESS_HEADER, setServerRuntime } from './lib/server/runtime';
 import { createUnfurler } from './lib/server/unfurl';
 import { UnfurlService } from './lib/server/unfurl-service';
+import { ReportService } from './lib/server/report-service';
 import { ServerPeer } from './lib/server/server-peer';
 import { attachSignalingHub } from './lib/server/signaling-hub';
 import type { ClientToServerEvents, ServerToClientEvents } from './lib/net/signaling-events';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
           network: config.NETWORK,
           powBits: config.POW_BITS,
           authorHourlyLimit: config.AUTHOR_HOURLY_LIMIT,
+          labelers: config.labelers,
+          takedownLabels: config.takedownLabels,
           peers: config.peers,
           logger: log,
           publicUrl: config.PUBLIC_URL,
@@ -53,6 +56,12 @@ async function main(): Promise<void> {
     req.headers[CLIENT_ADDRESS_HEADER] = req.socket.remoteAddress ?? 'unknown';
     // A deleted entry's permalink answers 410 Gone (Next renders the tombstone page without content).
     const permalink = req.method === 'GET' || req.method === 'HEAD' ? /^\/e\/([0-9a-f]{32})$/.exec(decodedPath(req.url)) : null;
+    // A permalink of what the instance takes down answers 451, with nothing of the entry's content.
+    if (permalink !== null && peer?.moderation.takenDown(permalink[1]!) !== undefined) {
+      Object.defineProperty(res, 'statusCode', { get: () => 451, set: () => {}, configurable: true });
+      void app.render(req, res, '/unavailable', {});
+      return;
+    }
     if (permalink !== null && peer?.store.getView(permalink[1]!)?.deleted === true) {
       // Next's renderer always sets 200 for a page it renders; pin the status so the page it renders
       // for /gone goes out as 410.
@@ -96,6 +105,8 @@ async function main(): Promise<void> {
           },
     images: peer === undefined ? undefined : { get: (hash) => peer.liveImage(hash) },
     dht: peer === undefined ? undefined : () => peer.dhtHealth(),
+    moderation: peer?.moderation,
+    reports: peer === undefined ? undefined : new ReportService(peer.store.moderation, (id) => peer.store.getView(id) !== undefined),
     unfurl: new UnfurlService({ unfurler: createUnfurler({ allowLoopback, logger: log }), logger: log }),
   });
 

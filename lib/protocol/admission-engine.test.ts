@@ -31,13 +31,20 @@ async function peers(seed: number, names: string[], limits = small) {
 }
 
 describe('admission in the engine', () => {
-  it('throttles a flooder, then bans it, while an honest post still arrives', async () => {
+  it('throttles a flooder that ignores the push limit, then bans it, while an honest post still arrives', async () => {
     const { peers: [receiver, flooder, honest] } = await peers(1, ['receiver', 'flooder', 'honest']);
     const net = new MemoryNetwork();
     connect(net, receiver!, flooder!);
     connect(net, receiver!, honest!);
     await quiesce(net, [receiver!, flooder!, honest!]);
-    for (let i = 0; i < 120; i++) await flooder!.engine.create(flooder!.signer, sampleFields({ title: `spam ${i}` }));
+    // Made in its replica and sent past its own engine's pacing, as a hostile peer would.
+    const spam = [];
+    for (let i = 0; i < 120; i++) {
+      const { view, signed } = await flooder!.replica.create(flooder!.signer, sampleFields({ title: `spam ${i}` }));
+      spam.push({ id: view.id, changes: [signed] });
+    }
+    const session = flooder!.engine.readyPeers()[0]!;
+    for (const e of spam) session.sendChanges([e]);
     const post = await honest!.engine.create(honest!.signer, sampleFields({ title: 'honest' }));
     await quiesce(net, [receiver!, flooder!, honest!]);
     const fromFlooder = receiver!.store.views().filter((v) => v.author === flooder!.signer.author).length;
@@ -58,14 +65,18 @@ describe('admission in the engine', () => {
     const net = new MemoryNetwork();
     connect(net, receiver!, burster!);
     await quiesce(net, [receiver!, burster!]);
-    for (let i = 0; i < 35; i++) await burster!.engine.create(burster!.signer, sampleFields({ title: `post ${i}` }));
+    const session = burster!.engine.readyPeers()[0]!;
+    for (let i = 0; i < 35; i++) {
+      const { view, signed } = await burster!.replica.create(burster!.signer, sampleFields({ title: `post ${i}` }));
+      session.sendChanges([{ id: view.id, changes: [signed] }]);
+    }
     await quiesce(net, [receiver!, burster!]);
     expect(receiver!.store.views().length).toBe(20);
     expect(receiver!.engine.admission.status().deferred).toBe(15);
     const summary = sessionTo(receiver!, burster!);
     expect(summary?.state).toBe('ready');
     expect(summary?.stats.deferred).toBe(15);
-    // 2 a second: 8 s later, 15 more may be asked for (and the first ask was at once).
+    // 2 a second: 8 s later, 15 more may be asked for.
     engineTime.now += 8_000;
     receiver!.engine.askDeferred();
     await quiesce(net, [receiver!, burster!]);
@@ -73,6 +84,33 @@ describe('admission in the engine', () => {
     expect(receiver!.store.views()).toEqual(burster!.store.views());
     expect(receiver!.engine.admission.status().deferred).toBe(0);
     expect(sessionTo(receiver!, burster!)?.stats.rejected).toBe(0);
+  });
+
+  it('paces its own gossip to the push limit, so an honest relay is never over anyone’s budget', async () => {
+    const { peers: [origin, relay, far], engineTime } = await peers(5, ['origin', 'relay', 'far'], BROWSER_LIMITS);
+    const net = new MemoryNetwork();
+    connect(net, origin!, relay!);
+    connect(net, relay!, far!);
+    await quiesce(net, [origin!, relay!, far!]);
+    // More than the push limit's burst, made at the origin and gossiped on by the relay.
+    const burst = 230;
+    for (let i = 0; i < burst; i++) await origin!.engine.create(origin!.signer, sampleFields({ title: `burst ${i}` }));
+    await quiesce(net, [origin!, relay!, far!]);
+    expect(relay!.store.views().length).toBe(200);
+    expect(far!.store.views().length).toBe(200);
+    // A second and a half later (at 20 a second, the protocol's rate), 30 more may go: all the rest.
+    engineTime.now += 1_500;
+    for (const s of origin!.engine.readyPeers()) s.flushGossip();
+    await quiesce(net, [origin!, relay!, far!]);
+    for (const s of relay!.engine.readyPeers()) s.flushGossip();
+    await quiesce(net, [origin!, relay!, far!]);
+    expect(far!.store.views()).toEqual(origin!.store.views());
+    for (const [a, b] of [[relay!, origin!], [far!, relay!]] as const) {
+      const s = sessionTo(a, b);
+      expect(s?.state).toBe('ready');
+      expect(s?.stats.rejected).toBe(0);
+      expect(s?.stats.deferred).toBe(0);
+    }
   });
 
   it('takes a whole catch-up by reconciliation, whatever the budget', async () => {

@@ -18,6 +18,14 @@
 import type { AuthorKey, EntryId } from '../core/ids';
 import { RecentMap } from '../core/recent-map';
 
+/**
+ * What any peer may push unasked to a neighbour, in new entries: `burst` at once, then `perSecond`.
+ * Senders pace their gossip to it (session.ts), so an honest relay never goes past it however much it
+ * forwards, and receivers take at least this much before they defer: past it, only a peer that
+ * ignores the protocol pushes. A protocol rule like the message size limits, the same at every peer.
+ */
+export const PUSH_LIMIT = { burst: 200, perSecond: 20 } as const;
+
 export interface AdmissionLimits {
   /** New entries a peer may push unasked at once, beyond reconciliation's credit. */
   peerBurst: number;
@@ -39,23 +47,20 @@ export interface AdmissionLimits {
   deferredMax: number;
 }
 
-/** A browser's limits: a gossip burst of a busy minute, authors at a human pace. */
+/** A browser's limits: the protocol's push limit, authors at a human pace. */
 export const BROWSER_LIMITS: AdmissionLimits = {
-  peerBurst: 200,
-  peerPerSecond: 20,
-  peerOverflow: 200,
+  peerBurst: PUSH_LIMIT.burst,
+  peerPerSecond: PUSH_LIMIT.perSecond,
+  peerOverflow: PUSH_LIMIT.burst,
   authorPerHour: 120,
   authorOnCatchUp: false,
   freshMs: 24 * 3600_000,
   deferredMax: 16_384,
 };
 
-/** An instance relays for every browser it serves: a larger gossip budget per peer. */
+/** An instance holds every new entry to its authors' budgets (AUTHOR_HOURLY_LIMIT). */
 export const INSTANCE_LIMITS: AdmissionLimits = {
   ...BROWSER_LIMITS,
-  peerBurst: 500,
-  peerPerSecond: 50,
-  peerOverflow: 500,
   authorPerHour: 60,
   authorOnCatchUp: true,
 };

@@ -20,6 +20,10 @@ export const PROTOCOL_VERSION = 3;
 export const DEFLATE_CAPABILITY = 'deflate-1';
 /** A peer whose hello lists this takes part in the DHT over the mesh (`dht` messages). */
 export const OVERLAY_CAPABILITY = 'dht-2';
+/** A peer whose hello lists this exchanges moderation labels (`label-sum`, `labels`). */
+export const LABELS_CAPABILITY = 'labels-1';
+/** Labels in one `labels` message, at most (each about 400 bytes of header). */
+export const LABELS_PER_MESSAGE = 200;
 /** `pow-N`: the proof of work this peer's network asks of a creating change; peers that differ do not sync. */
 export function powCapability(bits: number): string {
   return `pow-${bits}`;
@@ -56,6 +60,13 @@ export type Message =
   | { type: 'blob-chunk'; hash: BlobHash; index: number; count: number; size: number; data: Uint8Array }
   /** A frame of the DHT over the mesh (lib/discovery/dht/mesh-frame.ts), opaque to the sync protocol. */
   | { type: 'dht'; data: Uint8Array }
+  /**
+   * "This is the sum of the labels I hold, and whose labels I take" (label-exchange.ts): sent once a
+   * session is ready, by peers that listed LABELS_CAPABILITY.
+   */
+  | { type: 'label-sum'; count: number; digest: string; labelers: string[] }
+  /** Signed moderation labels (lib/crdt/label.ts), checked by the receiver one by one. */
+  | { type: 'labels'; labels: unknown[] }
   /** Sent before closing on a fatal problem, so the other side can log why. */
   | { type: 'goodbye'; reason: string };
 
@@ -86,6 +97,17 @@ const changesHeaderSchema = z.object({
     .max(LIMITS.itemsPerMessage),
 });
 const goodbyeSchema = z.object({ type: z.literal('goodbye'), reason: z.string().max(200) });
+const labelSumSchema = z
+  .object({
+    type: z.literal('label-sum'),
+    count: z.number().int().min(0).max(1_000_000),
+    digest: z.string().regex(/^[0-9a-f]{32}$/),
+    labelers: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(32),
+  })
+  .strict();
+// Each label is checked in full by the receiver (label.ts: fields, then signature); here only that
+// the message holds a bounded list of small records.
+const labelsSchema = z.object({ type: z.literal('labels'), labels: z.array(z.record(z.string(), z.unknown())).min(1).max(LABELS_PER_MESSAGE) }).strict();
 const blobHash = z.string().regex(/^[0-9a-f]{64}$/);
 const MAX_CHUNKS = Math.ceil(LIMITS.imageBytes / LIMITS.blobChunkBytes);
 const blobWantSchema = z.object({ type: z.literal('blob-want'), hashes: z.array(blobHash).min(1).max(16) });
@@ -213,6 +235,17 @@ function decodeFramed(bytes: Uint8Array, outer: boolean): DecodedMessage {
         for (const c of e.changes) if (c.change.length > LIMITS.changeBytes || c.sig.length !== 64) return bad('bad-change-size');
       }
       return { ok: true, message: { type: 'changes', entries } };
+    }
+    case 'label-sum': {
+      const r = labelSumSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-label-sum');
+      if (repeats(r.data.labelers)) return bad('duplicate-in-label-sum');
+      return { ok: true, message: r.data };
+    }
+    case 'labels': {
+      const r = labelsSchema.safeParse(header);
+      if (!r.success || blobs.length !== 0) return bad('bad-labels');
+      return { ok: true, message: r.data };
     }
     case 'blob-want': {
       const r = blobWantSchema.safeParse(header);

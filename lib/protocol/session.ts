@@ -14,11 +14,12 @@ import { LIMITS } from '../core/limits';
 import type { Logger } from '../core/logger';
 import type { Overlay, OverlayLink } from '../net/overlay';
 import { PROTOCOL_VIOLATION, type PeerChannel } from '../net/peer-channel';
-import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, OVERLAY_CAPABILITY, powBitsOf, powCapability, PROTOCOL_VERSION, type Message } from './messages';
+import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, LABELS_CAPABILITY, OVERLAY_CAPABILITY, powBitsOf, powCapability, PROTOCOL_VERSION, type Message } from './messages';
 import { BLOB_CAPABILITY, type BlobExchange } from './blob-exchange';
 import { ReconSide } from './reconcile';
 import type { IncomingEntry, Replica } from './replica';
-import { PeerBudget, type AdmissionLimits } from './admission';
+import { PeerBudget, PUSH_LIMIT, TokenBucket, type AdmissionLimits } from './admission';
+import type { LabelExchange } from './label-exchange';
 
 export interface SessionStats {
   messagesIn: number;
@@ -35,6 +36,8 @@ export interface SessionStats {
   /** New entries the peer may push unasked right now: its bucket, and reconciliation's credit. */
   budget: number;
   credit: number;
+  /** New entries not gossiped to this peer because its push queue was full (reconciliation brings them). */
+  gossipDropped: number;
 }
 
 export interface SessionHost {
@@ -48,6 +51,8 @@ export interface SessionHost {
   readonly limits: AdmissionLimits;
   /** The host's clock, which budgets run on. */
   readonly time: () => number;
+  /** Entries kept here and handed to no peer (moderation). */
+  readonly withholds: (id: EntryId) => boolean;
   sessionReady(session: SyncSession): void;
   sessionClosed(session: SyncSession): void;
   isBanned?(peerId: PeerId): boolean;
@@ -55,6 +60,8 @@ export interface SessionHost {
   readonly blobs?: BlobExchange;
   /** The DHT over the mesh; a host without one does not list the capability and refuses `dht` frames. */
   readonly overlay?: Overlay;
+  /** Moderation labels; a host without them does not list the capability and refuses label messages. */
+  readonly labels?: LabelExchange<SyncSession>;
 }
 
 const TOO_MANY_BAD = 'too many bad messages';
@@ -70,6 +77,21 @@ const PUSH_BATCH = 1024;
 const MAX_NAMED_CHANGES = 16;
 /** What this side speaks besides the base protocol. */
 const RECON_CAPABILITY = 'recon-2';
+
+/** Gossip waiting for the push budget, per session, at most. */
+const MAX_OUT_QUEUE = 4_096;
+
+/** True when an entry's changes include its creating change: a new entry to whoever lacks it. */
+function bringsCreation(e: IncomingEntry): boolean {
+  return e.changes.some((c) => {
+    try {
+      const f = describeChange(c.change);
+      return f.seq === 1 && f.deps.length === 0;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Bad messages tolerated from one peer before the session is closed. */
 export const MAX_BAD_MESSAGES = 16;
@@ -117,9 +139,16 @@ export class SyncSession {
     deferred: 0,
     budget: 0,
     credit: 0,
+    gossipDropped: 0,
   };
   /** This peer's budget of new entries pushed unasked. */
   readonly budget: PeerBudget;
+  /** Ours towards the peer: gossip of new entries is paced to the protocol's push limit. */
+  private readonly outBudget: TokenBucket;
+  /** Gossip waiting for the push budget, oldest first, and the entries it names. */
+  private readonly outQueue: IncomingEntry[] = [];
+  private readonly outQueued = new Set<EntryId>();
+  private outTimer: ReturnType<typeof setTimeout> | undefined;
   private recon: ReconSide | undefined;
   private inboxSize = 0;
   private badScore = 0;
@@ -146,6 +175,7 @@ export class SyncSession {
   ) {
     this.log = host.log.child(channel.kind);
     this.budget = new PeerBudget(host.limits, host.time());
+    this.outBudget = new TokenBucket(PUSH_LIMIT.burst, PUSH_LIMIT.perSecond / 1000, host.time());
     this.unsubscribe.push(
       channel.onMessage((bytes) => {
         // Messages are handled one at a time, in order, so replies keep the order of requests.
@@ -185,6 +215,7 @@ export class SyncSession {
         DEFLATE_CAPABILITY,
         ...(this.host.blobs === undefined ? [] : [BLOB_CAPABILITY]),
         ...(this.host.overlay === undefined ? [] : [OVERLAY_CAPABILITY]),
+        ...(this.host.labels === undefined ? [] : [LABELS_CAPABILITY]),
         powCapability(this.host.replica.powBits),
       ],
     });
@@ -257,13 +288,59 @@ export class SyncSession {
   }
 
 
+  /**
+   * Gossip: changes pushed unasked. New entries (those that bring a creating change) go out within
+   * the protocol's push limit; past it they wait here (at most MAX_OUT_QUEUE, beyond which the next
+   * reconciliation brings them), and so do later changes of entries that wait, to keep their order.
+   */
+  pushGossip(entries: readonly IncomingEntry[]): void {
+    const now = this.host.time();
+    const ready: IncomingEntry[] = [];
+    for (const e of entries) {
+      const waits = this.outQueued.has(e.id) || (bringsCreation(e) && (this.outQueue.length > 0 || !this.outBudget.take(now)));
+      if (!waits) ready.push(e);
+      else if (this.outQueue.length < MAX_OUT_QUEUE) {
+        this.outQueue.push(e);
+        this.outQueued.add(e.id);
+      } else this.stats.gossipDropped++;
+    }
+    if (ready.length > 0) this.sendChanges(ready);
+    this.scheduleGossip();
+  }
+
+  private scheduleGossip(): void {
+    if (this.outTimer !== undefined || this.outQueue.length === 0 || this.state === 'closed') return;
+    this.outTimer = setTimeout(() => {
+      this.outTimer = undefined;
+      this.flushGossip();
+    }, Math.max(1, this.outBudget.waitMs(this.host.time())));
+    (this.outTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Sends what waited for the push budget, as far as it goes now. */
+  flushGossip(): void {
+    if (this.state === 'closed') return;
+    const now = this.host.time();
+    const ready: IncomingEntry[] = [];
+    while (this.outQueue.length > 0) {
+      const e = this.outQueue[0]!;
+      if (bringsCreation(e) && !this.outBudget.take(now)) break;
+      this.outQueue.shift();
+      ready.push(e);
+    }
+    this.outQueued.clear();
+    for (const e of this.outQueue) this.outQueued.add(e.id);
+    if (ready.length > 0) this.sendChanges(ready);
+    this.scheduleGossip();
+  }
+
   /** Sends the whole history of entries the peer lacks entirely, a batch of entries at a time. */
   private async pushEntries(ids: readonly EntryId[]): Promise<void> {
     const replica = this.host.replica;
     const fresh: EntryId[] = [];
     for (const id of ids) {
       const digest = replica.digestOf(id);
-      if (digest === undefined || this.pushed.get(id) === digest) continue;
+      if (digest === undefined || this.pushed.get(id) === digest || this.host.withholds(id)) continue;
       this.pushed.set(id, digest);
       fresh.push(id);
     }
@@ -387,8 +464,12 @@ export class SyncSession {
     this.closeReason ??= reason;
     this.state = 'closed';
     if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    if (this.outTimer !== undefined) clearTimeout(this.outTimer);
+    this.outQueue.length = 0;
+    this.outQueued.clear();
     for (const u of this.unsubscribe) u();
     if (this.overlayLink !== undefined) this.host.overlay?.linkDown(this.overlayLink);
+    this.host.labels?.sessionClosed(this);
     this.host.sessionClosed(this);
   }
 
@@ -426,6 +507,7 @@ export class SyncSession {
         this.overlayLink = { peerId: peer, kind: this.channel.kind, send: (data) => this.send({ type: 'dht', data }) };
         this.host.overlay.linkUp(this.overlayLink);
       }
+      if (this.host.labels !== undefined && this.hasCapability(LABELS_CAPABILITY)) this.host.labels.sessionReady(this);
       this.reconcile();
       return;
     }
@@ -470,7 +552,7 @@ export class SyncSession {
         return;
       }
       case 'heads': {
-        const changes = await this.host.replica.changesFor(msg.entries);
+        const changes = await this.host.replica.changesFor(msg.entries.filter((e) => !this.host.withholds(e.id)));
         if (changes.length > 0) this.sendChanges(changes);
         // Heads we do not know mean the peer holds more than we do: ask for it in turn.
         const ahead = await this.host.replica.aheadOfUs(msg.entries);
@@ -513,6 +595,10 @@ export class SyncSession {
         if (problem !== undefined) this.misbehaved(problem);
         return;
       }
+      case 'label-sum':
+      case 'labels':
+        if (this.host.labels === undefined || !this.hasCapability(LABELS_CAPABILITY)) return this.misbehaved('unsolicited-labels');
+        return this.host.labels.receive(this, msg);
       case 'goodbye':
         this.log.info('peer said goodbye', { peer: this.remotePeerId, reason: msg.reason });
         this.channel.close('goodbye');

@@ -18,6 +18,7 @@ import type { Overlay } from '../net/overlay';
 import type { PeerChannel } from '../net/peer-channel';
 import { Replica, type CreateOptions, type IncomingEntry } from './replica';
 import { Admission, BROWSER_LIMITS, type AdmissionLimits } from './admission';
+import type { LabelExchange } from './label-exchange';
 import { authorOfActor } from '../crdt/envelope';
 import { SyncSession, type SessionHost, type SessionStats } from './session';
 
@@ -42,6 +43,13 @@ export interface SyncEngineOptions {
   overlay?: Overlay;
   /** Budgets of new entries per peer and per author (default: a browser's). */
   limits?: AdmissionLimits;
+  /**
+   * Entries this peer keeps but hands to no one (what its moderation takes down or hides): not
+   * gossiped, not pushed by reconciliation, not answered in `heads`.
+   */
+  withhold?: (id: EntryId) => boolean;
+  /** Moderation labels exchanged with peers (label-exchange.ts); without it, none are. */
+  labels?: LabelExchange<SyncSession>;
 }
 
 export interface PeerSummary {
@@ -89,6 +97,8 @@ export class SyncEngine implements SessionHost {
   private closing = false;
   readonly limits: AdmissionLimits;
   readonly time = (): number => this.now();
+  readonly withholds: (id: EntryId) => boolean;
+  readonly labels: LabelExchange<SyncSession> | undefined;
   /** Author budgets and deferred entries, across sessions. */
   readonly admission: Admission<SyncSession>;
   private deferTimer: ReturnType<typeof setTimeout> | undefined;
@@ -109,6 +119,8 @@ export class SyncEngine implements SessionHost {
     this.gossip = (options.gossip ?? boundedGossip())<SyncSession>(options.peerId);
     this.limits = options.limits ?? BROWSER_LIMITS;
     this.admission = new Admission(this.limits, this.now);
+    this.withholds = options.withhold ?? (() => false);
+    this.labels = options.labels;
     // Another tab wrote to the shared store: our peers may lack it, so reconcile with them.
     this.replica.onIndexChange(() => this.reconcileAll());
   }
@@ -233,7 +245,7 @@ export class SyncEngine implements SessionHost {
     this.admission.forgetSession(session);
     if (this.latest !== undefined && session.remotePeerId !== undefined && !this.closing) {
       const { entry, hash } = this.latest;
-      for (const s of this.gossip.closed?.(session, this.readyPeers(), hash) ?? []) s.sendChanges([entry]);
+      for (const s of this.gossip.closed?.(session, this.readyPeers(), hash) ?? []) s.pushGossip([entry]);
     }
     this.history.unshift(summarize(session));
     if (this.history.length > HISTORY) this.history.length = HISTORY;
@@ -359,7 +371,8 @@ export class SyncEngine implements SessionHost {
   }
 
   /** Pushes changes made here (`from` undefined) or accepted from `from` to the neighbours the policy picks. */
-  private broadcast(entries: readonly IncomingEntry[], from: SyncSession | undefined): void {
+  private broadcast(all: readonly IncomingEntry[], from: SyncSession | undefined): void {
+    const entries = all.filter((e) => !this.withholds(e.id));
     if (entries.length === 0) return;
     const hashes: string[] = [];
     for (const e of entries) {
@@ -370,7 +383,7 @@ export class SyncEngine implements SessionHost {
         this.latest = { entry: { id: e.id, changes: [c] }, hash };
       }
     }
-    for (const s of this.gossip.targets(hashes, from, this.readyPeers())) s.sendChanges(entries);
+    for (const s of this.gossip.targets(hashes, from, this.readyPeers())) s.pushGossip(entries);
   }
 
   private remember(hash: string): void {

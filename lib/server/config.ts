@@ -1,6 +1,8 @@
 // Server configuration from environment variables, validated once at start with clear messages.
 import { z } from 'zod';
 import { PUBLIC_POW_BITS } from '../protocol/change-policy';
+import { isAuthorKey, type AuthorKey } from '../core/ids';
+import { LABEL_VALUES, type LabelValue } from '../crdt/label';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -37,11 +39,21 @@ const schema = z.object({
    * history a catch-up brings). Past it, an author's entries wait and are taken later. 0: no limit.
    */
   AUTHOR_HOURLY_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /** Labelers whose labels this instance honours besides its operator's: comma-separated keys (64 hex). */
+  LABELERS: z.string().default(''),
+  /** Label values that take a subject down on this instance (the rest are for browsers to hide or warn). */
+  TAKEDOWN_LABELS: z.string().default('illegal,spam'),
   /** Test-only, like UNFURL_ALLOW_LOOPBACK: found instances on loopback addresses may be dialled. */
   INSTANCE_ALLOW_LOOPBACK: z.enum(['0', '1']).default('0'),
 });
 
-export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[]; peers: string[] };
+export type ServerConfig = z.infer<typeof schema> & { iceServers: RTCIceServerConfig[]; peers: string[]; labelers: AuthorKey[]; takedownLabels: LabelValue[] };
+
+function parseList<T extends string>(name: string, raw: string, ok: (s: string) => boolean, what: string): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of items) if (!ok(s)) throw new Error(`${name}: "${s}" is not ${what}`);
+  return items as T[];
+}
 
 function parsePeers(raw: string): string[] {
   const urls = raw
@@ -96,5 +108,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`Invalid configuration:\n${lines}`);
   }
-  return { ...r.data, iceServers: parseIceServers(r.data.ICE_SERVERS), peers: parsePeers(r.data.PEERS) };
+  return {
+    ...r.data,
+    iceServers: parseIceServers(r.data.ICE_SERVERS),
+    peers: parsePeers(r.data.PEERS),
+    labelers: parseList<AuthorKey>('LABELERS', r.data.LABELERS, isAuthorKey, 'a labeler key (64 hex)'),
+    takedownLabels: parseList<LabelValue>('TAKEDOWN_LABELS', r.data.TAKEDOWN_LABELS, (s) => (LABEL_VALUES as readonly string[]).includes(s), `one of ${LABEL_VALUES.join(', ')}`),
+  };
 }

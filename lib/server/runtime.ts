@@ -4,6 +4,7 @@ import type { EntryView } from '../crdt/entry-view';
 import type { EntryPage, ListOptions } from '../storage/sql-store';
 import type { DhtHealth } from './server-peer';
 import type { UnfurlService } from './unfurl-service';
+import type { ReportService } from './report-service';
 
 /** Set by server.ts on every request from the socket's own address, replacing anything the client sent. */
 export const CLIENT_ADDRESS_HEADER = 'x-lodestone-client-address';
@@ -30,6 +31,10 @@ export interface ServerRuntime {
   unfurl: UnfurlService | undefined;
   /** The instance's part in the DHT and the instances it found; undefined without a replica. */
   dht: (() => DhtHealth) | undefined;
+  /** What the instance takes down (lib/server/moderation.ts); undefined without a replica. */
+  moderation: { takenDown(id: string): string | undefined; readonly operator: string } | undefined;
+  /** Reports from the UI; undefined without a replica. */
+  reports: ReportService | undefined;
 }
 
 const KEY = Symbol.for('lodestone.server.runtime');

@@ -6,7 +6,10 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { io as connectTo, type Socket as ClientSocket } from 'socket.io-client';
 import { randomHex } from '../core/bytes';
-import { isBlobHash, type PeerId } from '../core/ids';
+import { isBlobHash, type AuthorKey, type PeerId } from '../core/ids';
+import type { LabelValue } from '../crdt/label';
+import { Moderation } from './moderation';
+import { loadOrCreateOperatorKey } from './operator-key';
 import type { Logger } from '../core/logger';
 import type { ClientToServerEvents, PeerRole, ServerToClientEvents } from '../net/signaling-events';
 import { Replica } from '../protocol/replica';
@@ -54,6 +57,10 @@ export interface ServerPeerOptions {
   instanceResolver?: Resolver;
   /** Browsers that may be DHT neighbours of this instance at once (default 32). */
   maxDhtBrowsers?: number;
+  /** Labelers honoured besides the operator (config LABELERS). */
+  labelers?: AuthorKey[];
+  /** Label values that take a subject down here (config TAKEDOWN_LABELS; default illegal and spam). */
+  takedownLabels?: LabelValue[];
 }
 
 /** What /api/health tells about this instance's part in the DHT. */
@@ -80,6 +87,8 @@ export class ServerPeer {
   readonly peerId: PeerId;
   readonly discovery: MeshDiscovery;
   readonly instances: InstanceFinder;
+  /** The labels this instance honours and what they take down. */
+  readonly moderation: Moderation;
   private readonly log: Logger;
   private readonly outbound: ClientSocket<ServerToClientEvents, ClientToServerEvents>[] = [];
   /** Roles that peers joined our hub with; our own outbound channels go to instances. */
@@ -99,8 +108,10 @@ export class ServerPeer {
     discovery: MeshDiscovery,
     peerId: PeerId,
     url: string | undefined,
+    moderation: Moderation,
   ) {
     this.store = store;
+    this.moderation = moderation;
     this.blobs = blobs;
     this.discovery = discovery;
     this.url = url;
@@ -117,6 +128,7 @@ export class ServerPeer {
       canServeBlob: (hash) => store.isImageLive(hash),
       overlay: this.gate,
       limits: { ...INSTANCE_LIMITS, authorPerHour: options.authorHourlyLimit ?? INSTANCE_LIMITS.authorPerHour },
+      withhold: (id) => moderation.takenDown(id) !== undefined,
     });
     this.peerId = this.engine.peerId;
     this.instances = new InstanceFinder({
@@ -152,7 +164,15 @@ export class ServerPeer {
       url,
       logger: options.logger,
     });
-    const peer = new ServerPeer(options, store, blobs, replica, discovery, peerId, url);
+    const operator = await loadOrCreateOperatorKey(options.dataDir);
+    const moderation = new Moderation({
+      store: store.moderation,
+      operator: operator.author,
+      labelers: options.labelers ?? [],
+      takedown: options.takedownLabels ?? ['illegal', 'spam'],
+      logger: options.logger,
+    });
+    const peer = new ServerPeer(options, store, blobs, replica, discovery, peerId, url, moderation);
     await discovery.start();
     peer.timer = setInterval(() => peer.engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
     peer.blobTimer = setInterval(() => peer.sweepBlobs(), BLOB_SWEEP_MS);

@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import type { AuthorKey, EntryId } from '../core/ids';
 import type { EntryView } from '../crdt/entry-view';
 import type { IndexRow, ReplicaStore, StoredEntry } from '../net/replica-store';
+import { SqlModerationStore, TAKEN_DOWN_SQL } from './sql-moderation-store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -148,6 +149,9 @@ interface PreviousRow {
 
 export class SqlReplicaStore implements ReplicaStore {
   readonly db: Database.Database;
+  /** Labels, takedowns, the operator's log and reports, in the same file. */
+  readonly moderation: SqlModerationStore;
+  private readonly hasTakedownsStmt: Database.Statement;
   private readonly upsert: Database.Statement;
   private readonly previousStmt: Database.Statement;
   private readonly deleteFtsByRowid: Database.Statement;
@@ -166,7 +170,10 @@ export class SqlReplicaStore implements ReplicaStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    // `npm run moderate` writes to the same file while the server runs: wait for its short transactions.
+    this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.moderation = new SqlModerationStore(this.db);
     this.upsert = this.db.prepare(`INSERT INTO entries (${VIEW_COLUMNS}, doc, sigs, fts_rowid)
       VALUES (@id, @author, @url, @host, @magnet, @infohash, @display_name, @title, @description, @tags, @created_at, @updated_at, @deleted, @heads, @heads_digest, @site_name, @image, @doc, @sigs, @fts_rowid)
       ON CONFLICT(id) DO UPDATE SET author=excluded.author, url=excluded.url, host=excluded.host, magnet=excluded.magnet,
@@ -182,7 +189,9 @@ export class SqlReplicaStore implements ReplicaStore {
     this.getDocStmt = this.db.prepare('SELECT doc, sigs FROM entries WHERE id = ?');
     this.getViewStmt = this.db.prepare(`SELECT ${VIEW_COLUMNS} FROM entries WHERE id = ?`);
     this.deleteEntry = this.db.prepare('DELETE FROM entries WHERE id = ?');
-    this.imageLiveStmt = this.db.prepare("SELECT 1 FROM entries WHERE substr(image, 1, 64) = ? AND image != '' AND deleted = 0 LIMIT 1");
+    // An image is served only for a live entry that is not taken down (moderation.ts).
+    this.imageLiveStmt = this.db.prepare(`SELECT 1 FROM entries e WHERE substr(image, 1, 64) = ? AND image != '' AND deleted = 0 AND NOT ${TAKEN_DOWN_SQL} LIMIT 1`);
+    this.hasTakedownsStmt = this.db.prepare('SELECT EXISTS (SELECT 1 FROM takedowns) AS any');
   }
 
   /**
@@ -311,6 +320,8 @@ export class SqlReplicaStore implements ReplicaStore {
   list(options: ListOptions = {}): EntryPage {
     const limit = Math.max(1, Math.min(100, Math.floor(options.limit ?? 20)));
     const where: string[] = ['e.deleted = 0'];
+    // What the instance takes down is not listed (a probe of the small takedowns table per row seen).
+    if ((this.hasTakedownsStmt.get() as { any: number }).any === 1) where.push(`NOT ${TAKEN_DOWN_SQL}`);
     const params: Record<string, unknown> = { limit: limit + 1 };
     const cursor = parseCursor(options.cursor);
     if (cursor !== undefined) {

@@ -6,6 +6,8 @@ import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envel
 import { Replica } from '../protocol/replica';
 import type { AdmissionLimits } from '../protocol/admission';
 import { policyFor } from '../protocol/change-policy';
+import { LabelExchange } from '../protocol/label-exchange';
+import { silentLogger } from '../core/logger';
 import { SyncEngine } from '../protocol/sync-engine';
 import { MemoryBlobStore } from './memory-blob-store';
 import { MemoryStore } from './memory-store';
@@ -30,6 +32,8 @@ export interface SimPeerOptions {
   engineClock?: () => number;
   /** The network's proof of work (default 0). */
   powBits?: number;
+  /** Exchange moderation labels, taking those of these labelers. */
+  labelers?: Set<string>;
 }
 
 export async function createSimPeer(name: string, rng: Rng, clock: () => number, network = 'test', options: SimPeerOptions = {}): Promise<SimPeer> {
@@ -46,6 +50,7 @@ export async function createSimPeer(name: string, rng: Rng, clock: () => number,
     eagerBlobs: options.eagerBlobs,
     limits: options.limits,
     now: options.engineClock,
+    labels: options.labelers === undefined ? undefined : new LabelExchange({ accepts: () => options.labelers!, logger: silentLogger }),
   });
   const signer = await signerFromIdentity(await identityFromSeed(rng.bytes(32)), toHex(rng.bytes(8)));
   return { name, store, blobs, replica, engine, signer };
