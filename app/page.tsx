@@ -1,6 +1,7 @@
 import { Diagnostics } from '@/components/Diagnostics';
 import { Feed } from '@/components/Feed';
 import { IdentityPanel } from '@/components/IdentityPanel';
+import { ModerationSettings } from '@/components/ModerationSettings';
 import { PostForm } from '@/components/PostForm';
 import { getServerRuntime } from '@/lib/server/runtime';
 import { toViewDoc } from '@/lib/storage/view-doc';
@@ -13,6 +14,7 @@ export default function HomePage() {
       <div className="side">
         <PostForm />
         <IdentityPanel />
+        <ModerationSettings />
         <Diagnostics />
       </div>
       <Feed initial={initial} />

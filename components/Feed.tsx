@@ -5,6 +5,8 @@ import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { EntryCard } from './EntryCard';
+import { LabelGate } from './LabelGate';
+import { useModeration } from '@/lib/client/use-moderation';
 
 function matches(e: EntryViewDoc, words: string[], tag: string | undefined): boolean {
   if (tag !== undefined && !e.tags.includes(tag)) return false;
@@ -82,10 +84,25 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const local = nothingShown ? latest : deferred;
   const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);
   const now = useNow(30_000);
-  const shown = useMemo(() => (entries ?? []).filter((e) => matches(e, words, tag)), [entries, words, tag]);
+  const moderation = useModeration();
+  // What labels of followed labelers, or this person's mutes, hide is not shown at all; what they
+  // warn about is blurred behind a notice.
+  const judged = useMemo(
+    () => (entries ?? []).filter((e) => matches(e, words, tag)).map((e) => ({ e, verdict: moderation.verdict(e) })),
+    [entries, words, tag, moderation],
+  );
+  const shown = useMemo(() => judged.filter((j) => j.verdict.action !== 'hide'), [judged]);
   // The same elements while the list is unchanged, so React skips the cards when only the query
   // state above moved.
-  const cards = useMemo(() => shown.map((e) => <EntryCard key={e.id} entry={e} now={now} onTag={setTag} />), [shown, now]);
+  const cards = useMemo(
+    () =>
+      shown.map(({ e, verdict }) => (
+        <LabelGate key={e.id} verdict={verdict}>
+          <EntryCard entry={e} now={now} onTag={setTag} />
+        </LabelGate>
+      )),
+    [shown, now],
+  );
 
   return (
     <section className="feed-section" aria-label="Feed">

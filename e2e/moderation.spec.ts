@@ -121,3 +121,56 @@ test('the operator takes an entry down with the moderate command, and brings it 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('browsers honour the labels of the instance operator: illegal hidden everywhere, nsfw behind a warning', async ({ server, openPeer }) => {
+  test.setTimeout(120_000);
+  const [a, b] = await Promise.all([openPeer('A'), openPeer('B')]);
+  const bad = makeEntry('Hidden by the operator');
+  const adult = makeEntry('Behind a warning');
+  for (const entry of [bad, adult]) {
+    const form = postForm(a.page);
+    await fillEntryForm(form, entry);
+    await publishButton(a.page).click();
+    await expect(field(form, 'title')).toHaveValue('');
+  }
+  const badId = await entryIdOf(articleByTitle(a.page, bad.title), bad.title);
+  const adultId = await entryIdOf(articleByTitle(a.page, adult.title), adult.title);
+  for (const peer of [a, b]) for (const e of [bad, adult]) await expect(articleByTitle(peer.page, e.title)).toBeVisible({ timeout: SYNC_TIMEOUT });
+  await expect.poll(() => status(`${server.url}/api/entries/${adultId}`), { timeout: SYNC_TIMEOUT }).toBe(200);
+
+  await test.step(`label … illegal: gone from both browsers' feeds and search within ${TAKEDOWN_MS / 1000} s`, async () => {
+    const started = Date.now();
+    expect(moderate(server.dataDir, 'label', badId, 'illegal').status).toBe(0);
+    for (const peer of [a, b]) await expect(articleByTitle(peer.page, bad.title)).toHaveCount(0, { timeout: TAKEDOWN_MS });
+    console.log(`[moderation] moderate label → hidden in both feeds in ${Date.now() - started} ms`);
+    const search = b.page.getByRole('searchbox', { name: 'Search' });
+    await search.fill('Hidden by the operator');
+    await expect(b.page.getByText('Nothing matches.')).toBeVisible();
+    await search.fill('');
+    await expect(articleByTitle(b.page, adult.title)).toBeVisible();
+  });
+
+  await test.step('unlabel: back in both feeds', async () => {
+    expect(moderate(server.dataDir, 'unlabel', badId, 'illegal').status).toBe(0);
+    for (const peer of [a, b]) await expect(articleByTitle(peer.page, bad.title)).toBeVisible({ timeout: TAKEDOWN_MS });
+  });
+
+  await test.step('nsfw: blurred behind a warning that can be passed', async () => {
+    expect(moderate(server.dataDir, 'label', adultId, 'nsfw').status).toBe(0);
+    const gate = b.page.getByRole('group', { name: 'Content warning: adult content (nsfw)' });
+    await expect(gate).toBeVisible({ timeout: TAKEDOWN_MS });
+    await expect(articleByTitle(b.page, adult.title), 'the blurred card is hidden from assistive technology').toHaveCount(0);
+    // nsfw is not a takedown value: the instance still serves it.
+    expect(await status(`${server.url}/e/${adultId}`)).toBe(200);
+    await gate.getByRole('button', { name: 'Show anyway' }).click();
+    await expect(articleByTitle(b.page, adult.title)).toBeVisible();
+  });
+
+  await test.step('B chooses to hide nsfw: the card goes; A still warns', async () => {
+    await b.page.getByText('Moderation', { exact: true }).click();
+    await b.page.getByLabel('Adult content (nsfw)').selectOption('hide');
+    await expect(articleByTitle(b.page, adult.title)).toHaveCount(0);
+    await expect(b.page.getByRole('group', { name: 'Content warning: adult content (nsfw)' })).toHaveCount(0);
+    await expect(a.page.getByRole('group', { name: 'Content warning: adult content (nsfw)' })).toBeVisible();
+  });
+});

@@ -15,6 +15,12 @@ type NodeState = { status: 'starting' } | { status: 'ready'; node: LodestoneNode
 const NodeContext = createContext<NodeState>({ status: 'starting' });
 /** The local database, as soon as it is open: the feed renders from it before the node is ready. */
 const DatabaseContext = createContext<LodestoneDatabase | undefined>(undefined);
+/** The instance's configuration for browsers, as the server rendered it. */
+const ConfigContext = createContext<ClientConfig>({ network: '', iceServers: [], powBits: 0 });
+
+export function useConfig(): ClientConfig {
+  return useContext(ConfigContext);
+}
 
 export function LodestoneProvider({ config, children }: { config: ClientConfig; children: ReactNode }) {
   const [state, setState] = useState<NodeState>({ status: 'starting' });
@@ -42,9 +48,11 @@ export function LodestoneProvider({ config, children }: { config: ClientConfig; 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   return (
-    <DatabaseContext.Provider value={state.status === 'ready' ? state.node.db : db}>
-      <NodeContext.Provider value={state}>{children}</NodeContext.Provider>
-    </DatabaseContext.Provider>
+    <ConfigContext.Provider value={config}>
+      <DatabaseContext.Provider value={state.status === 'ready' ? state.node.db : db}>
+        <NodeContext.Provider value={state}>{children}</NodeContext.Provider>
+      </DatabaseContext.Provider>
+    </ConfigContext.Provider>
   );
 }
 

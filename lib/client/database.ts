@@ -5,13 +5,14 @@ import { addRxPlugin, createRxDatabase, type RxCollection, type RxDatabase } fro
 import { RxDBLeaderElectionPlugin } from 'rxdb/plugins/leader-election';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { lodestoneCollections } from '../storage/rxdb-collections';
-import type { BlobDoc, EntryDocDoc, EntryViewDoc, SettingDoc } from '../storage/rxdb-schema';
+import type { BlobDoc, EntryDocDoc, EntryViewDoc, LabelDoc, SettingDoc } from '../storage/rxdb-schema';
 
 export type LodestoneCollections = {
   entries: RxCollection<EntryViewDoc>;
   docs: RxCollection<EntryDocDoc>;
   settings: RxCollection<SettingDoc>;
   blobs: RxCollection<BlobDoc>;
+  labels: RxCollection<LabelDoc>;
 };
 export type LodestoneDatabase = RxDatabase<LodestoneCollections>;
 

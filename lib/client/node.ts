@@ -13,6 +13,8 @@ export interface ClientConfig {
   iceServers: unknown[];
   /** The proof of work the network asks of a new entry (lib/protocol/change-policy.ts). */
   powBits: number;
+  /** The instance operator's labeler key, which this browser subscribes to unless told otherwise. */
+  operatorKey?: string;
 }
 
 export interface LodestoneNode {
@@ -62,6 +64,7 @@ export function startNode(config: ClientConfig): Promise<LodestoneNode> {
           signalingUrl: window.location.origin,
           network: config.network,
           powBits: config.powBits,
+          operatorKey: config.operatorKey,
           iceServers: config.iceServers,
           maxPeers: meshParamFromUrl('maxPeers'),
           targetPeers: meshParamFromUrl('targetPeers'),

@@ -22,7 +22,8 @@ import { SyncEngine, type PeerSummary } from '../protocol/sync-engine';
 import { IdbDocStore } from '../storage/idb-doc-store';
 import { RxdbReplicaStore } from '../storage/rxdb-store';
 import { SocketIoChannel } from '../transports/socketio';
-import type { LodestoneCollections } from './database';
+import type { LodestoneCollections, LodestoneDatabase } from './database';
+import { startLabelSync } from './label-sync';
 import { MeshManager, type FoundVia } from './mesh';
 import { sweepUnusedBlobs } from './blob-sweep';
 import { yieldToPage } from './yield-to-page';
@@ -43,6 +44,8 @@ export interface ReplicateLodestoneOptions {
   network: string;
   /** The proof of work the network asks of a new entry (0: none). */
   powBits: number;
+  /** The instance operator's labeler key, subscribed to by default. */
+  operatorKey?: string;
   iceServers: unknown[];
   targetPeers?: number;
   maxPeers?: number;
@@ -109,7 +112,18 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
     scheduler: realScheduler,
     logger: log,
   });
-  const engine = new SyncEngine({ replica, peerId, network: options.network, logger: log, blobs, overlay: discovery.transport });
+  const labels = await startLabelSync(options.collection.database as unknown as LodestoneDatabase, options.operatorKey, log);
+  replica.onViews((views) => labels.viewsWritten(views));
+  const engine = new SyncEngine({
+    replica,
+    peerId,
+    network: options.network,
+    logger: log,
+    blobs,
+    overlay: discovery.transport,
+    labels: labels.exchange,
+    withhold: (id) => labels.withholds(id),
+  });
   const signaling = new SignalingClient({ url: options.signalingUrl, network: options.network, peerId, logger: log });
   const maxPeers = options.maxPeers ?? 12;
   const mesh = new MeshManager({
@@ -208,6 +222,7 @@ export async function replicateLodestone(options: ReplicateLodestoneOptions): Pr
       clearTimeout(peersTimer);
       clearInterval(sweepTimer);
       verifier?.close();
+      labels.close();
       // Goodbyes first, while the channels are open; then the connections go down at once, since
       // this often runs as the page goes away.
       engine.close();

@@ -9,6 +9,7 @@ import { randomHex } from '../core/bytes';
 import { isBlobHash, type AuthorKey, type PeerId } from '../core/ids';
 import type { LabelValue } from '../crdt/label';
 import { Moderation } from './moderation';
+import { LabelExchange } from '../protocol/label-exchange';
 import { loadOrCreateOperatorKey } from './operator-key';
 import type { Logger } from '../core/logger';
 import type { ClientToServerEvents, PeerRole, ServerToClientEvents } from '../net/signaling-events';
@@ -98,6 +99,7 @@ export class ServerPeer {
   private readonly url: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private blobTimer: ReturnType<typeof setInterval> | undefined;
+  private moderationTimer: ReturnType<typeof setInterval> | undefined;
   private searchTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
@@ -129,6 +131,18 @@ export class ServerPeer {
       overlay: this.gate,
       limits: { ...INSTANCE_LIMITS, authorPerHour: options.authorHourlyLimit ?? INSTANCE_LIMITS.authorPerHour },
       withhold: (id) => moderation.takenDown(id) !== undefined,
+      // Labels of the labelers the instance honours travel to and from its peers; what arrives is kept
+      // with the operator's and may take entries down here too.
+      labels: new LabelExchange<SyncSession>({
+        store: {
+          all: async () => moderation.labels(),
+          put: async (labels) => {
+            for (const l of labels) moderation.accept(l);
+          },
+        },
+        accepts: () => moderation.honoured,
+        logger: options.logger,
+      }),
     });
     this.peerId = this.engine.peerId;
     this.instances = new InstanceFinder({
@@ -174,6 +188,11 @@ export class ServerPeer {
     });
     const peer = new ServerPeer(options, store, blobs, replica, discovery, peerId, url, moderation);
     await discovery.start();
+    await peer.engine.labels?.open();
+    // The moderate command writes labels from another process: look for them, and hand them on.
+    moderation.onChange(() => void peer.engine.labels?.add(moderation.labels()));
+    peer.moderationTimer = setInterval(() => moderation.refresh(), 500);
+    peer.moderationTimer.unref();
     peer.timer = setInterval(() => peer.engine.reconcileAll(), options.reconcileIntervalMs ?? 60_000);
     peer.blobTimer = setInterval(() => peer.sweepBlobs(), BLOB_SWEEP_MS);
     peer.blobTimer.unref();
@@ -298,6 +317,7 @@ export class ServerPeer {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.blobTimer !== undefined) clearInterval(this.blobTimer);
+    if (this.moderationTimer !== undefined) clearInterval(this.moderationTimer);
     if (this.searchTimer !== undefined) clearInterval(this.searchTimer);
     this.instances.stop();
     for (const s of this.outbound) s.close();

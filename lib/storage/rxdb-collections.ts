@@ -2,7 +2,7 @@
 // migrations they need (and the plugin that runs those): one definition for the app and the tests.
 import { addRxPlugin } from 'rxdb/plugins/core';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
-import { blobSchema, entryDocSchema, entryViewMigrations, entryViewSchema, settingSchema } from './rxdb-schema';
+import { blobSchema, entryDocSchema, entryViewMigrations, entryViewSchema, labelSchema, settingSchema } from './rxdb-schema';
 
 addRxPlugin(RxDBMigrationSchemaPlugin);
 
@@ -11,4 +11,5 @@ export const lodestoneCollections = {
   docs: { schema: entryDocSchema },
   settings: { schema: settingSchema },
   blobs: { schema: blobSchema },
+  labels: { schema: labelSchema },
 };

@@ -1,6 +1,6 @@
 // RxDB collections of the browser replica: materialised views (what the UI queries), saved Automerge
-// documents with their signatures (what sync merges), preview image blobs, and small settings (the
-// identity). Four collections, well under RxDB's open-collection cap.
+// documents with their signatures (what sync merges), preview image blobs, moderation labels, and
+// small settings (the identity, moderation choices). Five collections, well under RxDB's cap.
 import type { RxJsonSchema } from 'rxdb/plugins/core';
 
 export interface EntryViewDoc {
@@ -49,6 +49,24 @@ export interface BlobDoc {
   data: string;
   addedAt: number;
 }
+
+/** A moderation label held (lib/crdt/label.ts), one per slot: the newest of its labeler, subject and value. */
+export interface LabelDoc {
+  slot: string;
+  label: Record<string, unknown>;
+}
+
+export const labelSchema: RxJsonSchema<LabelDoc> = {
+  version: 0,
+  primaryKey: 'slot',
+  type: 'object',
+  properties: {
+    // src (64) : kind : subject (≤ 253) : value
+    slot: { type: 'string', maxLength: 360 },
+    label: { type: 'object' },
+  },
+  required: ['slot', 'label'],
+};
 
 export interface SettingDoc {
   key: string;
