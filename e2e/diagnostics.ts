@@ -8,11 +8,11 @@ import { HostilePeer, type HostileConnection } from './support/hostile-peer';
 
 // ---- the Diagnostics panel (home page) --------------------------------------------------------
 
-const DIAG_COLUMNS = ['Peer', 'Transport', 'Found via', 'State', 'Messages in', 'Accepted', 'Rejected', 'Reasons'] as const;
+const DIAG_COLUMNS = ['Peer', 'Transport', 'Found via', 'State', 'Messages in', 'Accepted', 'Rejected', 'Budget', 'Deferred', 'Reasons'] as const;
 export type DiagRow = Record<(typeof DIAG_COLUMNS)[number], string>;
 
 /** Reasons a change (not a frame) is rejected for: lib/protocol/change-policy.ts. */
-export const CHANGE_REASONS = ['undecodable-change', 'bad-actor', 'not-author', 'id-mismatch', 'bad-signature', 'future-change', 'invalid-entry'];
+export const CHANGE_REASONS = ['undecodable-change', 'bad-actor', 'not-author', 'id-mismatch', 'bad-signature', 'future-change', 'invalid-entry', 'insufficient-work'];
 
 export function ownPeerId(page: Page): Locator {
   return page.getByLabel('Your peer ID', { exact: true });
