@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const benches = [
   ['bench/sign-verify.ts'],
+  ['bench/pow.ts'],
   ['bench/server-pages.ts'],
   ['bench/publish-latency.ts'],
   ['bench/previews.ts'],

@@ -42,9 +42,10 @@ export interface PolicyOptions {
 /** When proofs of work began to be asked for: entries made before are valid without one. */
 export const POW_SINCE_SECONDS = Date.UTC(2026, 11, 7) / 1000;
 /**
- * The proof of work a public network asks for: 2^16 attempts of about 4.5 µs each in JavaScript (two
- * SHA-256 of a few blocks), about 0.3 s on average for one entry and under 1 s at p95 on a 2-core
- * machine (bench/pow.ts). Instances set theirs with POW_BITS.
+ * The proof of work a public network asks for: 2^16 attempts of about 6 µs of CPU each in JavaScript
+ * (two SHA-256 of a few blocks), a median of 0.36–0.39 s for one entry in Node and in Chromium's
+ * worker and 1.4–1.6 s at p95 on a shared 2-core machine; verifying it adds 8 µs to a creation
+ * (bench/pow.ts). Instances set theirs with POW_BITS.
  */
 export const PUBLIC_POW_BITS = 16;
 
