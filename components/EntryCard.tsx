@@ -10,9 +10,11 @@ import { useNode } from '@/lib/client/context';
 import { ConfirmDialog } from './ConfirmDialog';
 import { EntryEditor } from './EntryEditor';
 import { PreviewImage } from './PreviewImage';
+import { MuteMenu, type OnMute } from './MuteMenu';
+import { ReportButton } from './ReportButton';
 import { relativeTime, shortKey } from './format';
 
-export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: number; onTag: (tag: string) => void }) {
+export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; now: number; onTag: (tag: string) => void; onMute?: OnMute }) {
   const node = useNode();
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -102,6 +104,8 @@ export function EntryCard({ entry, now, onTag }: { entry: EntryViewDoc; now: num
               </button>
             </>
           )}
+          {!entry.deleted && <ReportButton entryId={entry.id} />}
+          {!entry.deleted && onMute !== undefined && <MuteMenu author={entry.author} host={entry.host} tags={entry.tags} mine={mine} onMute={onMute} />}
         </span>
       </footer>
       {failure !== undefined && (

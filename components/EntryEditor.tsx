@@ -7,6 +7,7 @@ import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { useNode } from '@/lib/client/context';
 import { formatImageRef } from '@/lib/core/preview-image';
 import { EntryFieldInputs } from './EntryFieldInputs';
+import { FormFooter } from './FormFooter';
 import { PreviewImageInput, type ChosenImage } from './PreviewImageInput';
 
 export function EntryEditor({ entry, onDone }: { entry: EntryViewDoc; onDone: () => void }) {
@@ -60,19 +61,7 @@ export function EntryEditor({ entry, onDone }: { entry: EntryViewDoc; onDone: ()
     <form className="edit-form" aria-label="Edit entry" onSubmit={save} noValidate>
       <EntryFieldInputs draft={draft} errors={errors} onChange={(name, value) => setDraft((d) => ({ ...d, [name]: value }))} />
       <PreviewImageInput chosen={image} onChange={setImage} title={draft.title} />
-      {failure !== undefined && (
-        <p className="form-error" role="alert">
-          {failure}
-        </p>
-      )}
-      <div className="actions">
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={busy}>
-          Save
-        </button>
-      </div>
+      <FormFooter error={failure} onCancel={onDone} submit="Save" busy={busy} />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { safeHref } from '@/lib/core/link';
 import { useEntry, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { PreviewImage } from './PreviewImage';
+import { ReportButton } from './ReportButton';
 
 type Shown = Omit<
   Pick<
@@ -107,6 +108,9 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
           </>
         )}
       </dl>
+      <div className="actions start entry-page-report">
+        <ReportButton entryId={entry.id} />
+      </div>
     </article>
   );
 }

@@ -1,12 +1,14 @@
 'use client';
 // The live feed with search and tag filtering over the local replica. It reads only the newest
 // entries that match (100 at first, more on request), so a large replica opens as fast as a small one.
-import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { EntryCard } from './EntryCard';
 import { LabelGate } from './LabelGate';
 import { useModeration } from '@/lib/client/use-moderation';
+import { withMute, withoutMute, type MuteKind } from '@/lib/client/moderation-verdict';
+import { shortKey } from './format';
 
 function matches(e: EntryViewDoc, words: string[], tag: string | undefined): boolean {
   if (tag !== undefined && !e.tags.includes(tag)) return false;
@@ -66,6 +68,8 @@ function useThrottled<T>(value: T, ms: number): T {
   return shown;
 }
 
+const MUTED_NAMES: Record<MuteKind, string> = { authors: 'author', hosts: 'site', tags: 'tag' };
+
 export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   const state = useNodeState();
   const [query, setQuery] = useState('');
@@ -92,16 +96,25 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
     [entries, words, tag, moderation],
   );
   const shown = useMemo(() => judged.filter((j) => j.verdict.action !== 'hide'), [judged]);
+  const [lastMute, setLastMute] = useState<{ kind: MuteKind; value: string } | undefined>();
+  const { update } = moderation;
+  const onMute = useCallback(
+    (kind: MuteKind, value: string) => {
+      setLastMute({ kind, value });
+      void update((p) => withMute(p, kind, value));
+    },
+    [update],
+  );
   // The same elements while the list is unchanged, so React skips the cards when only the query
   // state above moved.
   const cards = useMemo(
     () =>
       shown.map(({ e, verdict }) => (
         <LabelGate key={e.id} verdict={verdict}>
-          <EntryCard entry={e} now={now} onTag={setTag} />
+          <EntryCard entry={e} now={now} onTag={setTag} onMute={onMute} />
         </LabelGate>
       )),
-    [shown, now],
+    [shown, now, onMute],
   );
 
   return (
@@ -124,6 +137,24 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
           </span>
         )}
       </div>
+      <p className="mute-notice" role="status">
+        {lastMute !== undefined && (
+          <>
+            Muted {MUTED_NAMES[lastMute.kind]} <strong>{lastMute.kind === 'authors' ? shortKey(lastMute.value) : lastMute.kind === 'tags' ? `#${lastMute.value}` : lastMute.value}</strong>: matching entries are
+            hidden for you.{' '}
+            <button
+              type="button"
+              onClick={() => {
+                const { kind, value } = lastMute;
+                setLastMute(undefined);
+                void update((p) => withoutMute(p, kind, value));
+              }}
+            >
+              Undo
+            </button>
+          </>
+        )}
+      </p>
       {state.status === 'starting' && entries === undefined && <p className="empty">Loading your replica…</p>}
       {entries !== undefined && entries.length === 0 && <p className="empty">No entries yet. Share the first link.</p>}
       {entries !== undefined && entries.length > 0 && shown.length === 0 && <p className="empty">Nothing matches.</p>}

@@ -4,7 +4,7 @@
 // Kept in IndexedDB (the settings collection) and followed by every tab.
 import { useState, type FormEvent } from 'react';
 import { LABEL_VALUES, type LabelValue } from '@/lib/crdt/label';
-import type { LabelChoice } from '@/lib/client/moderation-verdict';
+import { withoutMute, type LabelChoice } from '@/lib/client/moderation-verdict';
 import { useModeration } from '@/lib/client/use-moderation';
 import { shortKey } from './format';
 
@@ -88,12 +88,12 @@ export function ModerationSettings() {
       </section>
       <section aria-label="Muted">
         <h3>Muted</h3>
-        {muted.length === 0 && <p className="hint">Nothing muted. Use “Mute author” or “Mute site” on an entry.</p>}
+        {muted.length === 0 && <p className="hint">Nothing muted. Use “Mute…” on an entry to mute its author, its site or a tag.</p>}
         <ul>
           {muted.map(({ kind, v }) => (
             <li key={`${kind}:${v}`}>
               {kind === 'authors' ? 'Author' : kind === 'hosts' ? 'Site' : 'Tag'} <code>{kind === 'authors' ? shortKey(v) : v}</code>{' '}
-              <button type="button" onClick={() => void m.update((p) => ({ ...p, muted: { ...p.muted, [kind]: p.muted[kind].filter((x) => x !== v) } }))}>
+              <button type="button" onClick={() => void m.update((p) => withoutMute(p, kind, v))}>
                 Unmute
               </button>
             </li>

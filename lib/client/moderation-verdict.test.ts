@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { identityFromSeed, signerFromIdentity, type Signer } from '../crdt/envelope';
 import { LabelSet, signLabel, type Label } from '../crdt/label';
-import { DEFAULT_PREFS, prefsFrom, subscribedLabelers, verdictFor } from './moderation-verdict';
+import { DEFAULT_PREFS, prefsFrom, subscribedLabelers, verdictFor, withMute, withoutMute } from './moderation-verdict';
 
 let op: Signer;
 let other: Signer;
@@ -47,5 +47,29 @@ describe('prefsFrom', () => {
       choices: { ...DEFAULT_PREFS.choices, nsfw: 'hide' },
       muted: { authors: ['x'], hosts: [], tags: [] },
     });
+  });
+});
+
+describe('withMute / withoutMute', () => {
+  const view = { id: 'e1', author: 'a'.repeat(64), infohash: 'c'.repeat(40), host: 'noisy.example.org', tags: ['loud', 'x'] };
+  const none = new LabelSet();
+
+  it('mutes once, hides what matches, and unmutes', () => {
+    const muted = withMute(withMute(DEFAULT_PREFS, 'hosts', 'noisy.example.org'), 'hosts', 'noisy.example.org');
+    expect(muted.muted.hosts).toEqual(['noisy.example.org']);
+    expect(verdictFor(view, none, muted, new Set())).toMatchObject({ action: 'hide', muted: 'host' });
+    const tag = withMute(DEFAULT_PREFS, 'tags', 'loud');
+    expect(verdictFor(view, none, tag, new Set())).toMatchObject({ action: 'hide', muted: 'tag' });
+    expect(verdictFor(view, none, withoutMute(tag, 'tags', 'loud'), new Set()).action).toBe('show');
+    expect(DEFAULT_PREFS.muted.hosts, 'the defaults are not changed in place').toEqual([]);
+  });
+
+  it('ignores an empty value and keeps the newest 1,000, as stored preferences are read back', () => {
+    expect(withMute(DEFAULT_PREFS, 'hosts', '')).toBe(DEFAULT_PREFS);
+    let p = DEFAULT_PREFS;
+    for (let i = 0; i <= 1000; i++) p = withMute(p, 'tags', `t${i}`);
+    expect(p.muted.tags).toHaveLength(1000);
+    expect(p.muted.tags[999]).toBe('t1000');
+    expect(prefsFrom(JSON.parse(JSON.stringify(p))).muted.tags).toEqual(p.muted.tags);
   });
 });

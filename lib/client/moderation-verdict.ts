@@ -64,3 +64,15 @@ export function verdictFor(
   for (const v of values) if (RANK[prefs.choices[v]] > RANK[action]) action = prefs.choices[v];
   return { action, values };
 }
+
+export type MuteKind = 'authors' | 'hosts' | 'tags';
+
+/** Preferences with `value` muted (once; lists stay within what prefsFrom keeps). */
+export function withMute(prefs: ModerationPrefs, kind: MuteKind, value: string): ModerationPrefs {
+  if (value === '' || prefs.muted[kind].includes(value)) return prefs;
+  return { ...prefs, muted: { ...prefs.muted, [kind]: [...prefs.muted[kind], value].slice(-1000) } };
+}
+
+export function withoutMute(prefs: ModerationPrefs, kind: MuteKind, value: string): ModerationPrefs {
+  return { ...prefs, muted: { ...prefs.muted, [kind]: prefs.muted[kind].filter((x) => x !== value) } };
+}
