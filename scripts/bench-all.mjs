@@ -8,6 +8,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const benches = [
   ['bench/sign-verify.ts'],
   ['bench/pow.ts'],
+  ['bench/label-propagation.ts'],
   ['bench/server-pages.ts'],
   ['bench/publish-latency.ts'],
   ['bench/previews.ts'],
