@@ -146,4 +146,34 @@ describe('admission in the engine', () => {
     await quiesce(net, [receiver, a, b]);
     expect(receiver.store.views().length).toBe(8);
   });
+
+  it('pushes again, in the next round, an entry the receiver deferred and then forgot', async () => {
+    // A short memory for deferred entries: most of a catch-up past the author budget is forgotten,
+    // and only reconciliation can bring it. The sender must not hold back, for the rest of the
+    // session, what it pushed once.
+    const limits: AdmissionLimits = { ...BROWSER_LIMITS, authorPerHour: 4, authorOnCatchUp: true, deferredMax: 3 };
+    const rng = seededRng(6);
+    const engineTime = { now: Date.now() };
+    const at = () => engineTime.now;
+    const receiver = await createSimPeer('receiver', rng, at, 'test', { limits, engineClock: at });
+    const sender = await createSimPeer('sender', rng, at, 'test', { limits: { ...limits, authorPerHour: 0 }, engineClock: at });
+    for (let i = 0; i < 12; i++) await sender.engine.create(sender.signer, sampleFields({ title: `post ${i}` }));
+    const net = new MemoryNetwork();
+    connect(net, receiver, sender);
+    await quiesce(net, [receiver, sender]);
+    expect(receiver.store.views().length).toBe(4);
+    expect(receiver.engine.admission.status().deferred).toBe(3);
+    for (let hour = 0; hour < 3 && receiver.store.views().length < 12; hour++) {
+      engineTime.now += 3600_001;
+      receiver.engine.askDeferred();
+      await quiesce(net, [receiver, sender]);
+      receiver.engine.reconcileAll();
+      sender.engine.reconcileAll();
+      await quiesce(net, [receiver, sender]);
+    }
+    expect(receiver.store.views()).toEqual(sender.store.views());
+    const s = sessionTo(receiver, sender);
+    expect(s?.state).toBe('ready');
+    expect(s?.stats.rejected).toBe(0);
+  });
 });

@@ -161,7 +161,12 @@ export class SyncSession {
   private readonly backlogSet = new Set<EntryId>();
   /** Entries reconciliation found at another version, until their request is sent. */
   private readonly askedByRecon = new Set<EntryId>();
-  /** Entries pushed whole to the peer in this session, with the heads digest they had. */
+  /**
+   * Entries pushed whole to the peer in this reconciliation round, with the heads digest they had: a
+   * round names an entry once, but a reply may cross a push still in flight. Cleared with each new
+   * round, so an entry the peer deferred and then forgot (admission.ts) is pushed again when the next
+   * round shows it still lacks it; the peer's credit for that round covers it.
+   */
   private readonly pushed = new Map<EntryId, string>();
   private inbox: Promise<void> = Promise.resolve();
   /** Ingests of received `changes` still running (each followed by a pump). */
@@ -235,6 +240,7 @@ export class SyncSession {
     if (this.state !== 'ready' || !this.initiates) return;
     this.recon = this.freshRecon();
     this.requested.clear();
+    this.pushed.clear();
     this.round++;
     this.send({ type: 'recon', round: this.round, ranges: this.recon.initiate().ranges });
   }
@@ -524,6 +530,7 @@ export class SyncSession {
           this.round = msg.round;
           this.recon = this.freshRecon();
           this.requested.clear();
+          this.pushed.clear();
         }
         const side = this.recon;
         let reply;

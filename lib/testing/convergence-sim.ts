@@ -31,13 +31,14 @@ export interface ConvergenceResult {
   counts: { posts: number; edits: number; deletes: number; delivered: number; duplicated: number; reordered: number; lost: number };
 }
 
-const MAGNETS = [
+export const MAGNETS = [
   'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Sintel',
   'magnet:?xt=urn:btih:dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c&dn=Big+Buck+Bunny',
   'magnet:?xt=urn:btmh:1220caf1e1c30e81cb361b9ee167c4aa64228a7fa4fa9f6105232b28ad099f3a302e&dn=v2',
 ];
 
-function randomFields(rng: Rng, n: number): EntryFields {
+/** Valid entry fields, varied by the seed; `n` keeps URLs distinct. */
+export function randomFields(rng: Rng, n: number): EntryFields {
   return {
     url: `https://example.org/${n}/${rng.int(1000)}`,
     magnet: rng.pick(MAGNETS),
@@ -69,15 +70,7 @@ export async function runConvergence(options: ConvergenceOptions): Promise<Conve
   peers[1]!.signer = await signerFromIdentity(shared, toHex(rng.bytes(8)));
 
   const net = new MemoryNetwork();
-  const links = new Map<string, [MemoryChannel, MemoryChannel]>();
-  const key = (i: number, j: number) => (i < j ? `${i}-${j}` : `${j}-${i}`);
-  const connect = (i: number, j: number) => {
-    if (i === j || links.get(key(i, j))?.[0].isOpen) return;
-    const [a, b] = net.pair(peers[i]!.engine.peerId, peers[j]!.engine.peerId);
-    links.set(key(i, j), [a, b]);
-    peers[i]!.engine.addChannel(a);
-    peers[j]!.engine.addChannel(b);
-  };
+  const { links, connect } = linker(net, peers);
   const counts = { posts: 0, edits: 0, deletes: 0, delivered: 0, duplicated: 0, reordered: 0, lost: 0 };
   const dup = options.duplicate ?? 0.05;
   const reorder = options.reorder ?? 0.1;
@@ -105,24 +98,7 @@ export async function runConvergence(options: ConvergenceOptions): Promise<Conve
       const open = [...links.values()].filter(([a]) => a.isOpen);
       if (open.length > 0) rng.pick(open)[0].close('cut');
     } else {
-      for (let k = rng.int(8); k > 0 && net.queue.length > 0; k--) {
-        const index = rng.chance(reorder) ? rng.int(net.queue.length) : 0;
-        if (index !== 0) counts.reordered++;
-        const [d] = net.queue.splice(index, 1);
-        if (rng.chance(lose)) {
-          counts.lost++;
-          d!.to.close('lost a message');
-          continue;
-        }
-        if (rng.chance(dup)) {
-          counts.duplicated++;
-          net.queue.splice(rng.int(net.queue.length + 1), 0, d!);
-        }
-        net.deliver(d!);
-        counts.delivered++;
-        // Handle each delivery fully before the next, so a seed replays the same run.
-        await Promise.all(peers.map((q) => q.engine.whenIdle()));
-      }
+      await deliverSome(net, rng, { reorder, lose, duplicate: dup }, counts, () => Promise.all(peers.map((q) => q.engine.whenIdle())));
     }
     await Promise.all(peers.map((q) => q.engine.whenIdle()));
   }
@@ -241,4 +217,60 @@ export async function runMeshConvergence(options: MeshConvergenceOptions): Promi
   for (const n of sim.nodes) n.engine.close();
   counts.deletes = views[0]!.filter((v) => v.deleted).length;
   return { views, counts };
+}
+
+/** Chaos counters that deliverSome adds to. */
+export interface DeliveryCounts {
+  delivered: number;
+  duplicated: number;
+  reordered: number;
+  lost: number;
+}
+
+/**
+ * Delivers up to 7 queued messages, each taken now and then out of order, now and then lost (and the
+ * connection with it) or delivered again later, each handled fully (`idle`) before the next, so a
+ * seed replays the same run.
+ */
+export async function deliverSome(
+  net: MemoryNetwork,
+  rng: Rng,
+  chances: { reorder: number; lose: number; duplicate: number },
+  counts: DeliveryCounts,
+  idle: () => Promise<unknown>,
+): Promise<void> {
+  for (let k = rng.int(8); k > 0 && net.queue.length > 0; k--) {
+    const index = rng.chance(chances.reorder) ? rng.int(net.queue.length) : 0;
+    if (index !== 0) counts.reordered++;
+    const [d] = net.queue.splice(index, 1);
+    if (rng.chance(chances.lose)) {
+      counts.lost++;
+      d!.to.close('lost a message');
+      continue;
+    }
+    if (rng.chance(chances.duplicate)) {
+      counts.duplicated++;
+      net.queue.splice(rng.int(net.queue.length + 1), 0, d!);
+    }
+    net.deliver(d!);
+    counts.delivered++;
+    await idle();
+  }
+}
+
+/**
+ * Links between peers by index, at most one open per pair: `connect` dials a pair unless its link is
+ * open (a closed one is replaced), and `links` keeps the newest link of each pair.
+ */
+export function linker(net: MemoryNetwork, peers: readonly SimPeer[]) {
+  const links = new Map<string, [MemoryChannel, MemoryChannel]>();
+  const key = (i: number, j: number) => (i < j ? `${i}-${j}` : `${j}-${i}`);
+  const connect = (i: number, j: number) => {
+    if (i === j || links.get(key(i, j))?.[0].isOpen) return;
+    const [a, b] = net.pair(peers[i]!.engine.peerId, peers[j]!.engine.peerId);
+    links.set(key(i, j), [a, b]);
+    peers[i]!.engine.addChannel(a);
+    peers[j]!.engine.addChannel(b);
+  };
+  return { links, connect };
 }
