@@ -113,6 +113,27 @@ describe('admission in the engine', () => {
     }
   });
 
+  it('sends its own new entry ahead of the gossip it relays, within the push limit', async () => {
+    const { peers: [origin, relay, far], engineTime } = await peers(7, ['origin', 'relay', 'far'], BROWSER_LIMITS);
+    const net = new MemoryNetwork();
+    connect(net, relay!, far!);
+    await quiesce(net, [relay!, far!]);
+    // A catch-up the relay takes whole (reconciliation's credit) and gossips on, paced to the push limit.
+    for (let i = 0; i < 230; i++) await origin!.engine.create(origin!.signer, sampleFields({ title: `history ${i}` }));
+    connect(net, origin!, relay!);
+    await quiesce(net, [origin!, relay!, far!]);
+    expect(relay!.store.views().length).toBe(230);
+    expect(far!.store.views().length).toBe(200);
+    // One token's worth of time later, the relay posts: its own entry goes, not the oldest waiting one.
+    engineTime.now += 50;
+    const own = await relay!.engine.create(relay!.signer, sampleFields({ title: 'the relay’s own post' }));
+    await quiesce(net, [origin!, relay!, far!]);
+    expect(far!.store.entries.get(own.id)?.view.title).toBe('the relay’s own post');
+    expect(far!.store.views().length).toBe(201);
+    expect(sessionTo(far!, relay!)?.stats.rejected).toBe(0);
+    expect(sessionTo(far!, relay!)?.stats.deferred).toBe(0);
+  });
+
   it('takes a whole catch-up by reconciliation, whatever the budget', async () => {
     const { peers: [visitor, instance] } = await peers(3, ['visitor', 'instance']);
     for (let i = 0; i < 150; i++) await instance!.engine.create(instance!.signer, sampleFields({ title: `old ${i}` }));

@@ -148,6 +148,8 @@ export class SyncSession {
   /** Gossip waiting for the push budget, oldest first, and the entries it names. */
   private readonly outQueue: IncomingEntry[] = [];
   private readonly outQueued = new Set<EntryId>();
+  /** How many of the first entries in `outQueue` are this peer's own (they go ahead of relayed ones). */
+  private localAhead = 0;
   private outTimer: ReturnType<typeof setTimeout> | undefined;
   private recon: ReconSide | undefined;
   private inboxSize = 0;
@@ -299,13 +301,27 @@ export class SyncSession {
    * the protocol's push limit; past it they wait here (at most MAX_OUT_QUEUE, beyond which the next
    * reconciliation brings them), and so do later changes of entries that wait, to keep their order.
    */
-  pushGossip(entries: readonly IncomingEntry[]): void {
+  pushGossip(entries: readonly IncomingEntry[], local = false): void {
     const now = this.host.time();
     const ready: IncomingEntry[] = [];
     for (const e of entries) {
-      const waits = this.outQueued.has(e.id) || (bringsCreation(e) && (this.outQueue.length > 0 || !this.outBudget.take(now)));
+      const creation = bringsCreation(e);
+      // This peer's own new entries go ahead of what it relays: a flood that honest peers passed on
+      // (each within its budget) must not hold back a person's post behind minutes of paced gossip.
+      const ahead = local && creation && !this.outQueued.has(e.id);
+      const waits = this.outQueued.has(e.id) || (creation && ((ahead ? this.localAhead : this.outQueue.length) > 0 || !this.outBudget.take(now)));
       if (!waits) ready.push(e);
-      else if (this.outQueue.length < MAX_OUT_QUEUE) {
+      else if (ahead) {
+        // Full: the newest relayed entry gives way (the next reconciliation brings it).
+        if (this.outQueue.length >= MAX_OUT_QUEUE && this.outQueue.length > this.localAhead) {
+          this.outQueued.delete(this.outQueue.pop()!.id);
+          this.stats.gossipDropped++;
+        }
+        if (this.outQueue.length < MAX_OUT_QUEUE) {
+          this.outQueue.splice(this.localAhead++, 0, e);
+          this.outQueued.add(e.id);
+        } else this.stats.gossipDropped++;
+      } else if (this.outQueue.length < MAX_OUT_QUEUE) {
         this.outQueue.push(e);
         this.outQueued.add(e.id);
       } else this.stats.gossipDropped++;
@@ -332,6 +348,7 @@ export class SyncSession {
       const e = this.outQueue[0]!;
       if (bringsCreation(e) && !this.outBudget.take(now)) break;
       this.outQueue.shift();
+      if (this.localAhead > 0) this.localAhead--;
       ready.push(e);
     }
     this.outQueued.clear();
@@ -473,6 +490,7 @@ export class SyncSession {
     if (this.outTimer !== undefined) clearTimeout(this.outTimer);
     this.outQueue.length = 0;
     this.outQueued.clear();
+    this.localAhead = 0;
     for (const u of this.unsubscribe) u();
     if (this.overlayLink !== undefined) this.host.overlay?.linkDown(this.overlayLink);
     this.host.labels?.sessionClosed(this);

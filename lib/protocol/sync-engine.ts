@@ -383,7 +383,7 @@ export class SyncEngine implements SessionHost {
         this.latest = { entry: { id: e.id, changes: [c] }, hash };
       }
     }
-    for (const s of this.gossip.targets(hashes, from, this.readyPeers())) s.pushGossip(entries);
+    for (const s of this.gossip.targets(hashes, from, this.readyPeers())) s.pushGossip(entries, from === undefined);
   }
 
   private remember(hash: string): void {
