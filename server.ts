@@ -31,6 +31,7 @@ async function main(): Promise<void> {
           network: config.NETWORK,
           powBits: config.POW_BITS,
           authorHourlyLimit: config.AUTHOR_HOURLY_LIMIT,
+          authorBurst: config.AUTHOR_BURST,
           labelers: config.labelers,
           takedownLabels: config.takedownLabels,
           peers: config.peers,

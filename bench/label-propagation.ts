@@ -18,6 +18,7 @@ import { articleByTitle, field, fillEntryForm, makeEntry, openApp, peerContextOp
 import { launchChromium } from '../e2e/support/chromium';
 import { REPO_ROOT } from '../e2e/support/paths';
 import { ensureBuild, startServer, type RunningServer } from '../e2e/support/server';
+import { runMain } from './support/run-main';
 
 const SAMPLE_TIMEOUT_MS = 30_000;
 const POLL_MS = 20;
@@ -106,10 +107,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  },
-);
+runMain(main);

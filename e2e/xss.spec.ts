@@ -237,6 +237,10 @@ const lineOf = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}â
 
 // ---- tests ------------------------------------------------------------------------------------
 
+// One author posts every payload in a row: more than the instance takes from one author at once
+// (AUTHOR_BURST), and the server-rendered permalinks of all of them are checked.
+test.use({ serverEnv: { AUTHOR_BURST: '100' } });
+
 /** Two connected peers whose dialogs (there must be none) are recorded. */
 async function openConnectedPair(openPeer: OpenPeer, dialogs: string[]): Promise<[Peer, Peer]> {
   const a = await openPeer('A');

@@ -9,6 +9,7 @@ const benches = [
   ['bench/sign-verify.ts'],
   ['bench/pow.ts'],
   ['bench/label-propagation.ts'],
+  ['bench/spam-flood.ts', '--quick'],
   ['bench/server-pages.ts'],
   ['bench/publish-latency.ts'],
   ['bench/previews.ts'],

@@ -12,8 +12,8 @@
 //     is credit (a new visitor's catch-up), beyond it a token bucket (gossip of fresh posts). Past the
 //     bucket, entries are deferred; past `peerOverflow` deferred entries in the bucket's window, each
 //     further one counts against the peer like a bad message, so a flooder is throttled, then banned;
-//   - per author, on fresh new entries (created within `freshMs`): a token bucket of `authorPerHour`,
-//     which an author cannot dodge by changing peers. Older entries are history a catch-up brings.
+//   - per author, on fresh new entries (created within `freshMs`): a token bucket of `authorBurst`
+//     refilled at `authorPerHour`, which an author cannot dodge by changing peers. Older entries are history a catch-up brings.
 // Edits and deletes of entries held here are never budgeted: an author's own changes never wait.
 import type { AuthorKey, EntryId } from '../core/ids';
 import { RecentMap } from '../core/recent-map';
@@ -33,8 +33,13 @@ export interface AdmissionLimits {
   peerPerSecond: number;
   /** Entries deferred from one peer, in the bucket's window, before each further one counts as bad. */
   peerOverflow: number;
-  /** Fresh new entries one author may add per hour (a bucket of an hour's worth); 0: no limit. */
+  /** Fresh new entries one author may add per hour; 0: no limit. */
   authorPerHour: number;
+  /**
+   * ... of which at most this many at once (the bucket's size, at most `authorPerHour`): a flood from
+   * many keys then lands a few entries a key, not each key's hour at once, on every honest replica.
+   */
+  authorBurst: number;
   /**
    * Whether the author budget holds for every new entry (an instance: AUTHOR_HOURLY_LIMIT), or only for
    * those pushed beyond reconciliation's credit (a browser: its catch-up comes from instances that
@@ -53,6 +58,7 @@ export const BROWSER_LIMITS: AdmissionLimits = {
   peerPerSecond: PUSH_LIMIT.perSecond,
   peerOverflow: PUSH_LIMIT.burst,
   authorPerHour: 120,
+  authorBurst: 20,
   authorOnCatchUp: false,
   freshMs: 24 * 3600_000,
   deferredMax: 16_384,
@@ -62,6 +68,7 @@ export const BROWSER_LIMITS: AdmissionLimits = {
 export const INSTANCE_LIMITS: AdmissionLimits = {
   ...BROWSER_LIMITS,
   authorPerHour: 60,
+  authorBurst: 10,
   authorOnCatchUp: true,
 };
 
@@ -236,7 +243,8 @@ export class Admission<S> {
   private bucketOf(author: AuthorKey): TokenBucket {
     let b = this.authors.get(author);
     if (b === undefined) {
-      b = new TokenBucket(this.limits.authorPerHour, this.limits.authorPerHour / 3600_000, this.now());
+      const size = Math.max(1, Math.min(this.limits.authorBurst, this.limits.authorPerHour));
+      b = new TokenBucket(size, this.limits.authorPerHour / 3600_000, this.now());
       this.authors.set(author, b);
     }
     return b;

@@ -39,6 +39,8 @@ const schema = z.object({
    * history a catch-up brings). Past it, an author's entries wait and are taken later. 0: no limit.
    */
   AUTHOR_HOURLY_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /** ... of which at most this many at once (then at the hourly rate). */
+  AUTHOR_BURST: z.coerce.number().int().min(1).max(1_000_000).default(10),
   /** Labelers whose labels this instance honours besides its operator's: comma-separated keys (64 hex). */
   LABELERS: z.string().default(''),
   /** Label values that take a subject down on this instance (the rest are for browsers to hide or warn). */

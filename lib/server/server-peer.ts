@@ -42,6 +42,8 @@ export interface ServerPeerOptions {
   powBits?: number;
   /** New entries kept per author per hour (config AUTHOR_HOURLY_LIMIT; 0: no limit). */
   authorHourlyLimit?: number;
+  /** ... of which at most this many at once (config AUTHOR_BURST). */
+  authorBurst?: number;
   /** Other instances to replicate with, as base URLs. */
   peers: string[];
   logger: Logger;
@@ -129,7 +131,11 @@ export class ServerPeer {
       eagerBlobs: true,
       canServeBlob: (hash) => store.isImageLive(hash),
       overlay: this.gate,
-      limits: { ...INSTANCE_LIMITS, authorPerHour: options.authorHourlyLimit ?? INSTANCE_LIMITS.authorPerHour },
+      limits: {
+        ...INSTANCE_LIMITS,
+        authorPerHour: options.authorHourlyLimit ?? INSTANCE_LIMITS.authorPerHour,
+        authorBurst: options.authorBurst ?? INSTANCE_LIMITS.authorBurst,
+      },
       withhold: (id) => moderation.takenDown(id) !== undefined,
       // Labels of the labelers the instance honours travel to and from its peers; what arrives is kept
       // with the operator's and may take entries down here too.
