@@ -2,17 +2,18 @@
 // One entry in the feed. Everything from the entry renders as text (React escapes it); the link is
 // re-checked as http(s) before it becomes an href.
 import Link from 'next/link';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import type { EntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
+import { parseMagnetUri } from '@/lib/core/magnet';
 import { useNode } from '@/lib/client/context';
 import { ConfirmDialog } from './ConfirmDialog';
 import { EntryEditor } from './EntryEditor';
 import { PreviewImage } from './PreviewImage';
 import { MuteMenu, type OnMute } from './MuteMenu';
 import { ReportButton } from './ReportButton';
-import { relativeTime, shortKey } from './format';
+import { formatBytes, relativeTime, shortKey } from './format';
 
 export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; now: number; onTag: (tag: string) => void; onMute?: OnMute }) {
   const node = useNode();
@@ -22,6 +23,10 @@ export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; 
   const [failure, setFailure] = useState<string | undefined>();
   const mine = node !== undefined && node.replication.author === entry.author;
   const href = safeHref(entry.url);
+  const size = useMemo(() => {
+    const m = parseMagnetUri(entry.magnet);
+    return m.ok ? m.magnet.size : undefined;
+  }, [entry.magnet]);
   const headingId = `entry-${entry.id}-title`;
 
   const copy = async () => {
@@ -69,6 +74,14 @@ export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; 
         <span className="torrent" title={entry.infohash}>
           {entry.displayName !== '' ? entry.displayName : entry.infohash}
         </span>
+        {size !== undefined && (
+          <>
+            <span className="sep" aria-hidden="true">·</span>
+            <data className="size" value={size}>
+              {formatBytes(size)}
+            </data>
+          </>
+        )}
       </p>
       {entry.description !== '' && <p className="card-description">{entry.description}</p>}
       {entry.tags.length > 0 && (

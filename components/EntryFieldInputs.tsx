@@ -21,12 +21,15 @@ export function EntryFieldInputs({
   errors,
   onChange,
   afterLink,
+  afterMagnet,
 }: {
   draft: EntryDraft;
   errors: FieldErrors;
   onChange: (name: TextField, value: string) => void;
   /** Rendered right after the Link input (the post form's "Fetch preview"). */
   afterLink?: ReactNode;
+  /** Rendered right after the Magnet input (the post form's "already posted" notice). */
+  afterMagnet?: ReactNode;
 }) {
   const base = useId();
   return (
@@ -71,6 +74,7 @@ export function EntryFieldInputs({
               </p>
             )}
             {f.name === 'url' && afterLink}
+            {f.name === 'magnet' && afterMagnet}
           </div>
         );
       })}

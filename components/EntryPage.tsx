@@ -5,8 +5,10 @@ import { useState } from 'react';
 import type { EntryView } from '@/lib/crdt/entry-view';
 import { isEntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
+import { parseMagnetUri, type ParsedMagnet } from '@/lib/core/magnet';
 import { useEntry, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
+import { formatBytes } from './format';
 import { PreviewImage } from './PreviewImage';
 import { ReportButton } from './ReportButton';
 
@@ -21,6 +23,61 @@ type Shown = Omit<
 /** A fixed, locale-independent time, so server and client render the same text. */
 function utc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const VERSION_NAMES: Record<ParsedMagnet['version'], string> = { v1: 'BitTorrent v1', v2: 'BitTorrent v2', hybrid: 'Hybrid (v1 and v2)' };
+
+/** What the magnet itself says about the torrent: its name, exact size, version, trackers, web seeds. */
+function TorrentFacts({ magnet }: { magnet: ParsedMagnet }) {
+  return (
+    <>
+      {magnet.displayName !== undefined && (
+        <>
+          <dt>Torrent name</dt>
+          <dd>{magnet.displayName}</dd>
+        </>
+      )}
+      {magnet.size !== undefined && (
+        <>
+          <dt>Size</dt>
+          <dd>
+            <data value={magnet.size} title={`${magnet.size.toLocaleString('en-US')} bytes`}>
+              {formatBytes(magnet.size)}
+            </data>
+          </dd>
+        </>
+      )}
+      <dt>Version</dt>
+      <dd>{VERSION_NAMES[magnet.version]}</dd>
+      {magnet.trackers.length > 0 && (
+        <>
+          <dt>Trackers</dt>
+          <dd>
+            <ul className="plain-list" aria-label="Trackers">
+              {magnet.trackers.map((t) => (
+                <li key={t}>
+                  <code>{t}</code>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      )}
+      {magnet.webSeeds.length > 0 && (
+        <>
+          <dt>Web seeds</dt>
+          <dd>
+            <ul className="plain-list" aria-label="Web seeds">
+              {magnet.webSeeds.map((w) => {
+                const href = safeHref(w);
+                return <li key={w}>{href === undefined ? <code>{w}</code> : <a href={href} rel="nofollow ugc noopener noreferrer">{w}</a>}</li>;
+              })}
+            </ul>
+          </dd>
+        </>
+      )}
+    </>
+  );
 }
 
 function newest(local: EntryViewDoc | null | undefined, initial: EntryView | undefined): Shown | undefined {
@@ -47,6 +104,7 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
     );
   }
   const href = safeHref(entry.url);
+  const parsed = parseMagnetUri(entry.magnet);
   return (
     <article className="entry-page">
       {entry.image !== '' && <PreviewImage image={entry.image} label={`Preview image: ${entry.title}`} className="page-image" />}
@@ -85,6 +143,7 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
         <dd>
           <code>{entry.infohash}</code>
         </dd>
+        {parsed.ok && <TorrentFacts magnet={parsed.magnet} />}
         {entry.tags.length > 0 && (
           <>
             <dt>Tags</dt>

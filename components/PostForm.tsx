@@ -7,8 +7,10 @@ import { useEffect, useRef, useState, type CSSProperties, type FormEvent } from 
 import { validateDraft, type EntryDraft, type FieldErrors } from '@/lib/core/entry-fields';
 import { fromBase64 } from '@/lib/core/bytes';
 import { parseLink } from '@/lib/core/link';
+import { parseMagnetUri } from '@/lib/core/magnet';
 import { formatImageRef } from '@/lib/core/preview-image';
-import { useNode } from '@/lib/client/context';
+import Link from 'next/link';
+import { useEntryWithInfohash, useNode } from '@/lib/client/context';
 import { EntryFieldInputs, emptyDraft } from './EntryFieldInputs';
 import { chosenFromBytes, PreviewImageInput, type ChosenImage } from './PreviewImageInput';
 
@@ -141,6 +143,9 @@ export function PostForm() {
     return v !== undefined && v !== (draft[k] ?? '');
   });
 
+  const parsedMagnet = parseMagnetUri(draft.magnet ?? '');
+  const duplicate = useEntryWithInfohash(parsedMagnet.ok ? parsedMagnet.magnet.infohash : undefined);
+
   return (
     <form className="post-form" aria-label="New entry" onSubmit={submit} noValidate>
       <h2 className="form-title">Share a link</h2>
@@ -166,6 +171,16 @@ export function PostForm() {
               </p>
             )}
           </div>
+        }
+        afterMagnet={
+          // A warning, not a rule: the same torrent may rightly be posted for another link.
+          <p className="notice duplicate-notice" role="status">
+            {duplicate !== undefined && (
+              <>
+                Already posted: <Link href={`/e/${duplicate.id}`}>{duplicate.title}</Link>. You can still publish it again.
+              </>
+            )}
+          </p>
         }
       />
       <PreviewImageInput chosen={image} onChange={setImage} title={draft.title} />

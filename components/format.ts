@@ -22,3 +22,17 @@ export function relativeTime(ms: number, now: number): string {
 export function shortKey(key: string): string {
   return key.length > 12 ? `${key.slice(0, 4)}…${key.slice(-4)}` : key;
 }
+
+const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** A byte count in binary units as torrent clients show it: "1.4 GiB", "700 MiB", "12 bytes". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 1024) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+  let unit = 0;
+  let v = n;
+  while (v >= 1024 && unit < UNITS.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${UNITS[unit]}`;
+}

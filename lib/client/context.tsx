@@ -146,6 +146,25 @@ export function useEntry(id: string): EntryViewDoc | null | undefined {
   return entry;
 }
 
+/**
+ * The first live entry in the replica with this infohash (the oldest: the one a duplicate should point
+ * to), live; undefined when none or no infohash. A scan without an index: it runs when the magnet field
+ * changes, not per keystroke of other fields.
+ */
+export function useEntryWithInfohash(infohash: string | undefined): { id: string; title: string } | undefined {
+  const db = useDatabase();
+  const [found, setFound] = useState<{ id: string; title: string } | undefined>(undefined);
+  useEffect(() => {
+    setFound(undefined);
+    if (db === undefined || infohash === undefined) return;
+    const sub = db.entries
+      .findOne({ selector: { infohash, deleted: false }, sort: [{ createdAt: 'asc' }] })
+      .$.subscribe((doc) => setFound(doc === null ? undefined : { id: doc.id, title: doc.title }));
+    return () => sub.unsubscribe();
+  }, [db, infohash]);
+  return found;
+}
+
 /** Whether this tab holds the browser's connections ('leader') or shares another tab's. */
 export function useTabRole(): TabRole {
   const node = useNode();

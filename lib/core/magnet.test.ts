@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from './limits';
-import { parseMagnetUri, type ParsedMagnet } from './magnet';
+import { MAX_TRACKERS, parseMagnetUri, type ParsedMagnet } from './magnet';
 
 function ok(input: string): ParsedMagnet {
   const r = parseMagnetUri(input);
@@ -33,10 +33,51 @@ const HYBRID_V1 = '631a31dd0a46257d5078c0dee4e66e26f73e42ac';
 const HYBRID_V2 = 'd8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb';
 const HYBRID = `magnet:?xt=urn:btih:${HYBRID_V1}&xt=urn:btmh:1220${HYBRID_V2}&dn=bittorrent-v1-v2-hybrid-test`;
 
+describe('parseMagnetUri: torrent facts', () => {
+  it('reads trackers, web seeds and the version of the Big Buck Bunny, v2 and hybrid magnets', () => {
+    const bbb = ok(BBB);
+    expect(bbb.version).toBe('v1');
+    expect(bbb.trackers).toHaveLength(8);
+    expect(bbb.trackers).toContain('wss://tracker.openwebtorrent.com');
+    expect(bbb.webSeeds).toEqual(['https://webtorrent.io/torrents/']);
+    expect(ok(V2).version).toBe('v2');
+    expect(ok(HYBRID).version).toBe('hybrid');
+  });
+
+  it('reads an exact length from xl, and ignores one that is not a plain byte count', () => {
+    expect(ok(`${SINTEL}&xl=129241752`).size).toBe(129_241_752);
+    expect(ok(`${SINTEL}&xl=0`).size).toBe(0);
+    for (const bad of ['-1', '1e9', '12.5', '0x10', '', '99999999999999999', 'abc']) expect(ok(`${SINTEL}&xl=${bad}`).size, bad).toBeUndefined();
+  });
+
+  it('keeps only well-formed tracker and web seed addresses of the expected schemes, deduplicated and capped', () => {
+    const tr = (u: string) => `&tr=${encodeURIComponent(u)}`;
+    const ws = (u: string) => `&ws=${encodeURIComponent(u)}`;
+    const m = ok(
+      `${SINTEL}${tr('javascript:alert(1)')}${tr('file:///etc/passwd')}${tr('not a url')}${tr('udp://explodie.org:6969')}${tr('https://t.example/a\u202e')}` +
+        `${tr(`https://t.example/${'x'.repeat(600)}`)}${tr('HTTPS://T.Example/announce')}${ws('ftp://files.example/')}${ws('udp://x.example/')}${ws('https://files.example/dir/')}`,
+    );
+    expect(m.trackers).toEqual(['udp://explodie.org:6969', 'HTTPS://T.Example/announce']);
+    expect(m.webSeeds).toEqual(['https://files.example/dir/']);
+    const many = ok(SINTEL + Array.from({ length: 40 }, (_, i) => tr(`https://t${i}.example/announce`)).join(''));
+    expect(many.trackers).toHaveLength(MAX_TRACKERS);
+  });
+});
+
 describe('parseMagnetUri: accepted', () => {
   it('parses a v1 hex magnet (Sintel)', () => {
     const m = ok(SINTEL);
-    expect(m).toEqual({ uri: SINTEL, btih: SINTEL_HEX, btmh: undefined, infohash: SINTEL_HEX, displayName: 'Sintel' });
+    expect(m).toEqual({
+      uri: SINTEL,
+      btih: SINTEL_HEX,
+      btmh: undefined,
+      infohash: SINTEL_HEX,
+      displayName: 'Sintel',
+      version: 'v1',
+      size: undefined,
+      trackers: ['udp://explodie.org:6969'],
+      webSeeds: [],
+    });
   });
 
   it('parses the webtorrent Big Buck Bunny magnet, decoding + in dn', () => {

@@ -16,6 +16,49 @@ export interface ParsedMagnet {
   /** The hash to show and to deduplicate by: v2 when present, else v1. */
   infohash: string;
   displayName?: string;
+  /** BitTorrent v1, v2, or a hybrid torrent named by both hashes. */
+  version: 'v1' | 'v2' | 'hybrid';
+  /** Exact length in bytes (`xl`), when given and well formed. */
+  size?: number;
+  /** Trackers (`tr`): http(s), udp and ws(s) addresses, deduplicated, at most MAX_TRACKERS. */
+  trackers: string[];
+  /** Web seeds (`ws`, BEP 19): http(s) addresses, at most MAX_WEB_SEEDS. */
+  webSeeds: string[];
+}
+
+export const MAX_TRACKERS = 20;
+export const MAX_WEB_SEEDS = 10;
+const MAX_ADDRESS_CHARS = 500;
+
+/**
+ * Addresses of the given schemes, as written (a tracker's announce URL is used as is), dropping the malformed, the overlong and those carrying
+ * invisible characters: they are shown on pages and offered as links, never fetched here.
+ */
+function addresses(list: unknown, schemes: readonly string[], max: number): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of Array.isArray(list) ? list : []) {
+    if (typeof raw !== 'string' || raw.length > MAX_ADDRESS_CHARS || firstUnsafeText(raw) !== undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      continue;
+    }
+    if (!schemes.includes(url.protocol) || url.hostname === '' || seen.has(url.href)) continue;
+    seen.add(url.href);
+    out.push(raw);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** `xl`: digits only, within what a number holds exactly. */
+function exactLength(xl: unknown): number | undefined {
+  const v = Array.isArray(xl) ? xl[0] : xl;
+  if (typeof v !== 'string' || !/^\d{1,16}$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 export type MagnetResult = { ok: true; magnet: ParsedMagnet } | { ok: false; error: string };
@@ -86,5 +129,8 @@ export function parseMagnetUri(input: string): MagnetResult {
   const dn = typeof parsed.name === 'string' ? parsed.name : Array.isArray(parsed.name) ? parsed.name[0] : undefined;
   // Percent-decoded, dn can hold what the URI itself may not: shown as the torrent's name, it is cleaned.
   const displayName = dn === undefined ? undefined : withoutUnsafeText(dn).trim().slice(0, 200) || undefined;
-  return { ok: true, magnet: { uri, btih, btmh, infohash, displayName } };
+  const version = btih !== undefined && btmh !== undefined ? 'hybrid' : btmh !== undefined ? 'v2' : 'v1';
+  const trackers = addresses(parsed.announce, ['http:', 'https:', 'udp:', 'ws:', 'wss:'], MAX_TRACKERS);
+  const webSeeds = addresses(parsed.urlList, ['http:', 'https:'], MAX_WEB_SEEDS);
+  return { ok: true, magnet: { uri, btih, btmh, infohash, displayName, version, size: exactLength((parsed as { xl?: unknown }).xl), trackers, webSeeds } };
 }
