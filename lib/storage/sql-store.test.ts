@@ -126,6 +126,19 @@ describe('SqlReplicaStore.list', () => {
     expect(store.list({ limit: 1e9 }).entries).toHaveLength(5);
   });
 
+  it('filters by author, and by author with a tag', async () => {
+    const store = memoryStore();
+    const other = await signerFromIdentity(await identityFromSeed(new Uint8Array(32).fill(7)), toHex(new Uint8Array(8).fill(1)));
+    const mine = [make(T0 + 1), make(T0 + 2, { tags: ['rust'] })];
+    const made = createEntry(fields({ tags: ['rust'] }), other.author, other.actor, T0 + 3);
+    const theirs = { id: made.id, bytes: made.bytes, view: made.view, sigs: SIGS };
+    await store.putEntries([...mine, theirs]);
+    expect(ids(store, { author: signer.author })).toEqual([mine[1]!.id, mine[0]!.id]);
+    expect(ids(store, { author: other.author })).toEqual([theirs.id]);
+    expect(ids(store, { author: other.author, tag: 'rust' })).toEqual([theirs.id]);
+    expect(ids(store, { author: 'f'.repeat(64) })).toEqual([]);
+  });
+
   it('filters by tag (case-insensitively), also while paging', async () => {
     const store = memoryStore();
     const jazz = Array.from({ length: 7 }, (_, i) => make(T0 + i * 10, { tags: ['music', 'jazz'] }));

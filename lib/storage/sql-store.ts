@@ -70,6 +70,8 @@ export interface EntryPage {
 export interface ListOptions {
   q?: string;
   tag?: string;
+  /** Only this author's entries (64 hex). */
+  author?: string;
   limit?: number;
   cursor?: string;
 }
@@ -328,6 +330,10 @@ export class SqlReplicaStore implements ReplicaStore {
       where.push('(e.created_at < @cAt OR (e.created_at = @cAt AND e.id < @cId))');
       params.cAt = cursor.createdAt;
       params.cId = cursor.id;
+    }
+    if (options.author !== undefined && options.author !== '') {
+      where.push('e.author = @author');
+      params.author = options.author;
     }
     if (options.tag !== undefined && options.tag !== '') {
       where.push('e.id IN (SELECT id FROM entry_tags WHERE tag = @tag)');
