@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorKey, EntryId } from '../core/ids';
-import { Admission, BROWSER_LIMITS, PeerBudget, TokenBucket, type AdmissionLimits } from './admission';
+import { Admission, DEFERRED_PATIENCE_MS, BROWSER_LIMITS, PeerBudget, TokenBucket, type AdmissionLimits } from './admission';
 
 const id = (n: number) => n.toString(16).padStart(32, '0') as EntryId;
 const alice = 'a'.repeat(64) as AuthorKey;
@@ -57,6 +57,21 @@ describe('Admission', () => {
     expect(a.admitAuthor(id(5), alice, now - 2 * 86_400_000)).toBe(true);
     now += 1800_001;
     expect(a.admitAuthor(id(6), alice, now)).toBe(true);
+  });
+
+  it('tells when a deferred entry has waited long enough to be asked for beyond its peer’s budget', () => {
+    let now = 10 * 86_400_000;
+    const a = new Admission<string>(BROWSER_LIMITS, () => now);
+    a.defer(id(1), 'relay', alice);
+    const seen: boolean[] = [];
+    // The peer's budget is spent (an honest relay's paced gossip keeps it there): nothing goes yet.
+    expect([...a.due(10, (_s, overdue) => (seen.push(overdue), overdue))]).toEqual([]);
+    now += DEFERRED_PATIENCE_MS - 1;
+    expect([...a.due(10, (_s, overdue) => (seen.push(overdue), overdue))]).toEqual([]);
+    now += 1;
+    expect([...a.due(10, (_s, overdue) => (seen.push(overdue), overdue))]).toEqual([['relay', [id(1)]]]);
+    expect(seen).toEqual([false, false, true]);
+    expect(a.status().deferred).toBe(0);
   });
 
   it('asks again for deferred entries once the author has room, with the token taken then', () => {

@@ -52,6 +52,9 @@ export interface AdmissionLimits {
   deferredMax: number;
 }
 
+/** How long a deferred entry waits on its peer's budget before it is asked for regardless. */
+export const DEFERRED_PATIENCE_MS = 5_000;
+
 /** A browser's limits: the protocol's push limit, authors at a human pace. */
 export const BROWSER_LIMITS: AdmissionLimits = {
   peerBurst: PUSH_LIMIT.burst,
@@ -167,8 +170,8 @@ export interface AdmissionStatus {
 /** The author budgets and the deferred entries of one replica, shared by all its sessions. */
 export class Admission<S> {
   private readonly authors: RecentMap<AuthorKey, TokenBucket>;
-  /** Deferred entries, oldest first, with the session to ask and the author when known. */
-  private readonly waiting = new Map<EntryId, { from: S; author: AuthorKey | undefined }>();
+  /** Deferred entries, oldest first, with the session to ask, the author when known, and since when. */
+  private readonly waiting = new Map<EntryId, { from: S; author: AuthorKey | undefined; at: number }>();
   /** Entries asked for again with their author's token already taken. */
   private readonly prepaid = new Set<EntryId>();
 
@@ -194,7 +197,7 @@ export class Admission<S> {
   /** Remembers a deferred entry to ask `from` for again; past the bound, the oldest is forgotten. */
   defer(id: EntryId, from: S, author: AuthorKey | undefined): void {
     this.waiting.delete(id);
-    this.waiting.set(id, { from, author });
+    this.waiting.set(id, { from, author, at: this.now() });
     while (this.waiting.size > this.limits.deferredMax) this.waiting.delete(this.waiting.keys().next().value!);
   }
 
@@ -210,9 +213,12 @@ export class Admission<S> {
 
   /**
    * The deferred entries that may be asked for now, by session, with their author's token taken; at
-   * most `max` in all. `mayAsk` tells whether a session can take one more (its own budget).
+   * most `max` in all. `mayAsk` tells whether a session can take one more (its own budget); `overdue`
+   * says the entry has waited DEFERRED_PATIENCE_MS, when a session's budget must not be all that
+   * decides: an honest relay's paced gossip can keep it at zero, and the entry would wait as long as
+   * the relay has anything to relay.
    */
-  due(max: number, mayAsk: (from: S) => boolean): Map<S, EntryId[]> {
+  due(max: number, mayAsk: (from: S, overdue: boolean) => boolean): Map<S, EntryId[]> {
     const out = new Map<S, EntryId[]>();
     const now = this.now();
     let n = 0;
@@ -220,7 +226,7 @@ export class Admission<S> {
       if (n >= max) break;
       const limited = w.author !== undefined && this.limits.authorPerHour > 0;
       if (limited && this.bucketOf(w.author as AuthorKey).tokens(now) < 1) continue;
-      if (!mayAsk(w.from)) continue;
+      if (!mayAsk(w.from, now - w.at >= DEFERRED_PATIENCE_MS)) continue;
       if (limited) {
         this.bucketOf(w.author as AuthorKey).take(now);
         this.prepaid.add(id);

@@ -354,7 +354,17 @@ export class SyncEngine implements SessionHost {
   /** Asks the peers that offered them for deferred entries that the budgets allow now. */
   askDeferred(): void {
     const now = this.now();
-    const due = this.admission.due(DEFERRED_PER_ASK, (s) => s.state === 'ready' && s.budget.bucket.take(now));
+    // Past their patience, a session's entries are asked for beyond its budget, at most its push rate
+    // a second: what it was deferred for is waiting, not pushing.
+    const overdue = new Map<SyncSession, number>();
+    const due = this.admission.due(DEFERRED_PER_ASK, (s, late) => {
+      if (s.state !== 'ready') return false;
+      if (s.budget.bucket.take(now)) return true;
+      const n = overdue.get(s) ?? 0;
+      if (!late || n >= this.limits.peerPerSecond) return false;
+      overdue.set(s, n + 1);
+      return true;
+    });
     for (const [session, ids] of due) {
       for (const id of ids) session.forgetRequest(id);
       void session.requestMissing(ids).catch((err: unknown) => this.log.warn('asking for deferred entries failed', { err: String(err) }));
