@@ -102,6 +102,7 @@ async function main(): Promise<void> {
             getView: (id) => peer.store.getView(id),
             list: (options) => peer.store.list(options),
             count: () => peer.store.count(),
+            signedChanges: (id) => peer.signedChanges(id),
             connectedPeers: () => peer.engine.readyPeers().length,
           },
     images: peer === undefined ? undefined : { get: (hash) => peer.liveImage(hash) },

@@ -1,7 +1,7 @@
 'use client';
 // The permalink's content. The server renders it from its replica (so it works without JavaScript);
 // in the browser it then follows the local replica, which may hold a newer version.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { EntryView } from '@/lib/crdt/entry-view';
 import { isEntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
@@ -76,6 +76,30 @@ function TorrentFacts({ magnet }: { magnet: ParsedMagnet }) {
           </dd>
         </>
       )}
+    </>
+  );
+}
+
+/** Copy link, the system share sheet where the browser has one, and the signed entry for verifiers. */
+function ShareActions({ id, title }: { id: string; title: string }) {
+  const [copied, setCopied] = useState(false);
+  // Known only in the browser: rendered after hydration so the server's HTML matches the first paint.
+  const [canShare, setCanShare] = useState(false);
+  useEffect(() => setCanShare(typeof navigator.share === 'function'), []);
+  const url = () => `${window.location.origin}/e/${id}`;
+  return (
+    <>
+      <button type="button" onClick={() => void navigator.clipboard.writeText(url()).then(() => setCopied(true))}>
+        {copied ? 'Link copied' : 'Copy link'}
+      </button>
+      {canShare && (
+        <button type="button" onClick={() => void navigator.share({ title, url: url() }).catch(() => undefined)}>
+          Share…
+        </button>
+      )}
+      <a className="button" href={`/api/entries/${id}/signed`} type="application/json">
+        Signed entry (JSON)
+      </a>
     </>
   );
 }
@@ -168,6 +192,7 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
         )}
       </dl>
       <div className="actions start entry-page-report">
+        <ShareActions id={entry.id} title={entry.title} />
         <ReportButton entryId={entry.id} />
       </div>
     </article>

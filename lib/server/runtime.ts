@@ -1,5 +1,7 @@
 // What route handlers may read about the running server. server.ts and Next's bundled route code are
 // separate module graphs in one process, so the runtime is shared through a global symbol.
+import type { EntryId } from '../core/ids';
+import type { SignedChange } from '../crdt/envelope';
 import type { EntryView } from '../crdt/entry-view';
 import type { EntryPage, ListOptions } from '../storage/sql-store';
 import type { DhtHealth } from './server-peer';
@@ -14,6 +16,8 @@ export interface ReplicaQueries {
   getView(id: string): EntryView | undefined;
   list(options: ListOptions): EntryPage;
   count(): { entries: number; deleted: number };
+  /** An entry's signed changes (its whole history), undefined when not held. */
+  signedChanges(id: EntryId): Promise<SignedChange[] | undefined>;
   connectedPeers(): number;
 }
 

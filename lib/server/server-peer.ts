@@ -6,7 +6,7 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { io as connectTo, type Socket as ClientSocket } from 'socket.io-client';
 import { randomHex } from '../core/bytes';
-import { isBlobHash, type AuthorKey, type PeerId } from '../core/ids';
+import { isBlobHash, type AuthorKey, type EntryId, type PeerId } from '../core/ids';
 import type { LabelValue } from '../crdt/label';
 import { Moderation } from './moderation';
 import { LabelExchange } from '../protocol/label-exchange';
@@ -22,7 +22,7 @@ import { parseImageRef } from '../core/preview-image';
 import { SqlBlobStore } from '../storage/sql-blob-store';
 import { SqlReplicaStore } from '../storage/sql-store';
 import { SocketIoChannel } from '../transports/socketio';
-import { signerFromIdentity } from '../crdt/envelope';
+import { signerFromIdentity, type SignedChange } from '../crdt/envelope';
 import { dhtSignerFrom } from '../discovery/dht/crypto';
 import { MeshDiscovery, type MeshDiscoveryStatus } from '../discovery/dht/mesh-discovery';
 import { isAnnouncedUrl } from '../discovery/dht/records';
@@ -98,6 +98,7 @@ export class ServerPeer {
   private readonly roles = new Map<string, PeerRole>();
   private readonly outboundChannels = new WeakSet<PeerChannel>();
   private readonly gate: OverlayGate;
+  private readonly replica: Replica;
   private readonly url: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private blobTimer: ReturnType<typeof setInterval> | undefined;
@@ -115,6 +116,7 @@ export class ServerPeer {
     moderation: Moderation,
   ) {
     this.store = store;
+    this.replica = replica;
     this.moderation = moderation;
     this.blobs = blobs;
     this.discovery = discovery;
@@ -214,6 +216,12 @@ export class ServerPeer {
   }
 
   /** This instance's part in the DHT, for /api/health. */
+  /** Every signed change of an entry as this replica holds it, for anyone who wants to verify it. */
+  async signedChanges(id: EntryId): Promise<SignedChange[] | undefined> {
+    const [entry] = await this.replica.changesFor([{ id, heads: [] }]);
+    return entry?.changes;
+  }
+
   dhtHealth(): DhtHealth {
     return { ...this.discovery.status(), nodeId: this.discovery.id, url: this.url, browserLinks: this.gate.browserLinks, instances: this.instances.list() };
   }
