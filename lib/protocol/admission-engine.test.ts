@@ -134,6 +134,30 @@ describe('admission in the engine', () => {
     expect(sessionTo(far!, relay!)?.stats.deferred).toBe(0);
   });
 
+  it('charges an author once for an entry that arrives from two neighbours at once', async () => {
+    const limits: AdmissionLimits = { ...BROWSER_LIMITS, authorPerHour: 3, authorBurst: 3, authorOnCatchUp: true };
+    const rng = seededRng(8);
+    const receiver = await createSimPeer('receiver', rng, Date.now, 'test', { limits, engineClock: Date.now });
+    const [a, b, author] = await Promise.all(['a', 'b', 'author'].map((n) => createSimPeer(n, rng, Date.now, 'test', { limits: { ...limits, authorPerHour: 0 }, engineClock: Date.now })));
+    const net = new MemoryNetwork();
+    connect(net, receiver, a!);
+    connect(net, receiver, b!);
+    await quiesce(net, [receiver, a!, b!]);
+    const posts = [];
+    for (let i = 0; i < 3; i++) {
+      const { view, signed } = await author!.replica.create(author!.signer, sampleFields({ title: `post ${i}` }));
+      posts.push({ id: view.id, changes: [signed] });
+    }
+    // Both neighbours relay each post before the receiver has stored it.
+    for (const e of posts) {
+      a!.engine.readyPeers()[0]!.sendChanges([e]);
+      b!.engine.readyPeers()[0]!.sendChanges([e]);
+    }
+    await quiesce(net, [receiver, a!, b!]);
+    expect(receiver.store.views().map((v) => v.title).sort()).toEqual(['post 0', 'post 1', 'post 2']);
+    expect(receiver.engine.admission.status().deferred).toBe(0);
+  });
+
   it('takes a whole catch-up by reconciliation, whatever the budget', async () => {
     const { peers: [visitor, instance] } = await peers(3, ['visitor', 'instance']);
     for (let i = 0; i < 150; i++) await instance!.engine.create(instance!.signer, sampleFields({ title: `old ${i}` }));

@@ -83,6 +83,12 @@ export class SyncEngine implements SessionHost {
   private readonly seen: RecentMap<string, true>;
   private readonly listeners = new Map<EngineEvent, Set<() => void>>();
   private pending = 0;
+  /**
+   * New entries admitted and not yet stored. The same entry often arrives from two neighbours at once
+   * (a post gossiped directly and relayed by an instance); charged twice, an honest author's budget
+   * ran out at half its size (bench/spam-flood.ts).
+   */
+  private readonly admitting = new Map<EntryId, number>();
   private readonly bans = new Map<string, { until: number; strikes: number }>();
   private readonly history: PeerSummary[] = [];
   private readonly now: () => number;
@@ -281,8 +287,10 @@ export class SyncEngine implements SessionHost {
     if (repeated > 0) from.countRejected('duplicate-change');
     // Duplicates count too: the sender holds them, so they are not pushed back to it.
     if (arrived.size > 0) this.gossip.received(from, [...arrived]);
-    const admitted = this.admit(from, unseen, solicited);
+    const charged: EntryId[] = [];
+    const admitted = this.admit(from, unseen, solicited, charged);
     if (admitted.length === 0) return;
+    for (const id of charged) this.admitting.set(id, (this.admitting.get(id) ?? 0) + 1);
     this.pending++;
     this.emit('activity');
     try {
@@ -300,6 +308,11 @@ export class SyncEngine implements SessionHost {
         await from.requestMissing(outcome.incomplete);
       }
     } finally {
+      for (const id of charged) {
+        const n = (this.admitting.get(id) ?? 1) - 1;
+        if (n > 0) this.admitting.set(id, n);
+        else this.admitting.delete(id);
+      }
       this.settledCount++;
       this.pending--;
       this.emit('activity');
@@ -310,12 +323,13 @@ export class SyncEngine implements SessionHost {
    * The entries of a batch that may be added now: everything but new entries past a budget, which are
    * deferred (admission.ts). A new entry is one we do not hold that arrives with its creating change.
    */
-  private admit(from: SyncSession, entries: readonly IncomingEntry[], solicited: ReadonlySet<EntryId>): IncomingEntry[] {
+  private admit(from: SyncSession, entries: readonly IncomingEntry[], solicited: ReadonlySet<EntryId>, charged: EntryId[]): IncomingEntry[] {
     const now = this.now();
     const out: IncomingEntry[] = [];
     let over = 0;
     for (const e of entries) {
-      const creation = this.replica.digestOf(e.id) === undefined ? creationIn(e) : undefined;
+      // Held, or on its way into the store from another batch: not new (nor charged) a second time.
+      const creation = this.replica.digestOf(e.id) === undefined && !this.admitting.has(e.id) ? creationIn(e) : undefined;
       if (creation === undefined) {
         out.push(e);
         continue;
@@ -334,6 +348,7 @@ export class SyncEngine implements SessionHost {
         this.admission.defer(e.id, from, author);
         continue;
       }
+      charged.push(e.id);
       out.push(e);
     }
     if (over > 0) from.countRejected('over-budget', over);
