@@ -100,7 +100,10 @@ export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; 
           {relativeTime(entry.createdAt, now)}
         </time>
         <span className="author" title={entry.author}>
-          by <code>{shortKey(entry.author)}</code>
+          by{' '}
+          <Link href={`/a/${entry.author}`} className="author-link" aria-label={`Entries by ${shortKey(entry.author)}`}>
+            <code>{shortKey(entry.author)}</code>
+          </Link>
           {mine && ' (you)'}
         </span>
         <span className="actions">

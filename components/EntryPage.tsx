@@ -145,6 +145,12 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
           ) : (
             entry.url
           )}
+          {entry.host !== '' && (
+            <>
+              {' · '}
+              <a href={`/d/${entry.host}`}>More from {entry.host}</a>
+            </>
+          )}
         </dd>
         <dt>Magnet</dt>
         <dd className="magnet">
@@ -176,7 +182,9 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
         )}
         <dt>Author</dt>
         <dd>
-          <code title={entry.author}>{entry.author.slice(0, 16)}</code>
+          <a href={`/a/${entry.author}`} title={entry.author}>
+            <code>{entry.author.slice(0, 16)}</code>
+          </a>
         </dd>
         <dt>Posted</dt>
         <dd>

@@ -1,6 +1,7 @@
 'use client';
 // The live feed with search and tag filtering over the local replica. It reads only the newest
 // entries that match (100 at first, more on request), so a large replica opens as fast as a small one.
+import { useRouter } from 'next/navigation';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
@@ -10,8 +11,17 @@ import { useModeration } from '@/lib/client/use-moderation';
 import { withMute, withoutMute, type MuteKind } from '@/lib/client/moderation-verdict';
 import { shortKey } from './format';
 
-function matches(e: EntryViewDoc, words: string[], tag: string | undefined): boolean {
+/** What a page of the feed is about: a tag, an author or a linked site (the front page: nothing). */
+export interface FeedScope {
+  tag?: string;
+  author?: string;
+  host?: string;
+}
+
+function matches(e: EntryViewDoc, words: string[], tag: string | undefined, scope: FeedScope): boolean {
   if (tag !== undefined && !e.tags.includes(tag)) return false;
+  if (scope.author !== undefined && e.author !== scope.author) return false;
+  if (scope.host !== undefined && e.host !== scope.host) return false;
   if (words.length === 0) return true;
   const hay = `${e.title}\n${e.description}\n${e.tags.join(' ')}\n${e.url}\n${e.displayName}`.toLowerCase();
   return words.every((w) => hay.includes(w));
@@ -70,15 +80,22 @@ function useThrottled<T>(value: T, ms: number): T {
 
 const MUTED_NAMES: Record<MuteKind, string> = { authors: 'author', hosts: 'site', tags: 'tag' };
 
-export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
+const NO_SCOPE: FeedScope = {};
+
+export function Feed({ initial = [], scope = NO_SCOPE }: { initial?: readonly EntryViewDoc[]; scope?: FeedScope }) {
   const state = useNodeState();
   const [query, setQuery] = useState('');
-  const [tag, setTag] = useState<string | undefined>();
+  // A tag page's tag is the page itself, not a filter to clear.
+  const [tag, setTag] = useState<string | undefined>(scope.tag);
+  const router = useRouter();
+  const scoped = scope.tag !== undefined || scope.author !== undefined || scope.host !== undefined;
+  // On a tag, author or site page, a tag leads to that tag's page; on the front page it filters.
+  const onTag = useCallback((t: string) => (scoped ? router.push(`/t/${encodeURIComponent(t)}`) : setTag(t)), [scoped, router]);
   const [limit, setLimit] = useState(PAGE);
   // The query runs against the replica; typing stays responsive while it does.
   const deferredQuery = useDeferredValue(query);
   const words = useMemo(() => deferredQuery.toLowerCase().split(/\s+/).filter(Boolean), [deferredQuery]);
-  const { entries: latest, more } = useEntries({ limit, words, tag });
+  const { entries: latest, more } = useEntries({ limit, words, tag, author: scope.author, host: scope.host });
   // Redraws are throttled, then deferred: they run in slices React can interrupt, not as one long
   // task, while the server-rendered entries or earlier ones stay on screen. Only when there is nothing
   // to show yet are the first entries drawn in the render that receives them (on a cold start they are
@@ -92,8 +109,8 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
   // What labels of followed labelers, or this person's mutes, hide is not shown at all; what they
   // warn about is blurred behind a notice.
   const judged = useMemo(
-    () => (entries ?? []).filter((e) => matches(e, words, tag)).map((e) => ({ e, verdict: moderation.verdict(e) })),
-    [entries, words, tag, moderation],
+    () => (entries ?? []).filter((e) => matches(e, words, tag, scope)).map((e) => ({ e, verdict: moderation.verdict(e) })),
+    [entries, words, tag, scope, moderation],
   );
   const shown = useMemo(() => judged.filter((j) => j.verdict.action !== 'hide'), [judged]);
   const [lastMute, setLastMute] = useState<{ kind: MuteKind; value: string } | undefined>();
@@ -111,10 +128,10 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
     () =>
       shown.map(({ e, verdict }) => (
         <LabelGate key={e.id} verdict={verdict}>
-          <EntryCard entry={e} now={now} onTag={setTag} onMute={onMute} />
+          <EntryCard entry={e} now={now} onTag={onTag} onMute={onMute} />
         </LabelGate>
       )),
-    [shown, now, onMute],
+    [shown, now, onTag, onMute],
   );
 
   return (
@@ -128,10 +145,10 @@ export function Feed({ initial = [] }: { initial?: readonly EntryViewDoc[] }) {
           value={query}
           onChange={(e) => setQuery(e.target.value)}
         />
-        {tag !== undefined && (
+        {tag !== undefined && tag !== scope.tag && (
           <span className="active-tag">
             Tag <strong>#{tag}</strong>{' '}
-            <button type="button" onClick={() => setTag(undefined)}>
+            <button type="button" onClick={() => setTag(scope.tag)}>
               Clear filter
             </button>
           </span>

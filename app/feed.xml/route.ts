@@ -14,10 +14,11 @@ const query = z.object({
   q: z.string().trim().max(200).optional(),
   tag: z.string().trim().toLowerCase().max(32).optional(),
   author: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  host: z.string().trim().toLowerCase().max(253).regex(/^[a-z0-9.-]*$/).optional(),
 });
 
 function titleOf(f: z.infer<typeof query>): string {
-  const parts = [f.tag ? `#${f.tag}` : '', f.author ? `author ${f.author.slice(0, 8)}…${f.author.slice(-4)}` : '', f.q ? `“${f.q}”` : ''].filter(Boolean);
+  const parts = [f.tag ? `#${f.tag}` : '', f.author ? `author ${f.author.slice(0, 8)}…${f.author.slice(-4)}` : '', f.host ? f.host : '', f.q ? `“${f.q}”` : ''].filter(Boolean);
   return parts.length === 0 ? 'Lodestone: newest entries' : `Lodestone: ${parts.join(', ')}`;
 }
 
@@ -26,7 +27,7 @@ export async function GET(request: Request) {
   if (replica === undefined) return new Response('this instance keeps no replica\n', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   const r = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!r.success) return new Response(`bad query: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`, { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-  const f = { q: r.data.q || undefined, tag: r.data.tag || undefined, author: r.data.author };
+  const f = { q: r.data.q || undefined, tag: r.data.tag || undefined, author: r.data.author, host: r.data.host || undefined };
   const base = await publicBaseUrl();
   const search = new URLSearchParams(Object.entries(f).filter((kv): kv is [string, string] => kv[1] !== undefined));
   const suffix = search.size > 0 ? `?${search}` : '';

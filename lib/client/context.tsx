@@ -75,6 +75,10 @@ export interface EntryFilter {
   /** Lower-case words that must all appear (title, description, tags, link or torrent name). */
   words: readonly string[];
   tag?: string;
+  /** Only this author's entries (an author page). */
+  author?: string;
+  /** Only entries linking to this host (a site page). */
+  host?: string;
 }
 
 /** How often, at most, the feed is refreshed while entries are being written. */
@@ -90,12 +94,14 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | undefined; more: boolean } {
   const db = useDatabase();
   const [state, setState] = useState<{ entries: EntryViewDoc[] | undefined; more: boolean }>({ entries: undefined, more: false });
-  const { limit, tag } = filter;
+  const { limit, tag, author, host } = filter;
   const words = filter.words.join(' ');
   useEffect(() => {
     if (db === undefined) return;
     const selector: Record<string, unknown> = {};
     if (tag !== undefined) selector.tags = { $elemMatch: { $eq: tag } };
+    if (author !== undefined) selector.author = author;
+    if (host !== undefined) selector.host = host;
     const terms = words === '' ? [] : words.split(' ');
     if (terms.length > 0) {
       selector.$and = terms.map((w) => {
@@ -130,7 +136,7 @@ export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | und
       cancelled = true;
       sub.unsubscribe();
     };
-  }, [db, limit, tag, words]);
+  }, [db, limit, tag, author, host, words]);
   return state;
 }
 

@@ -72,6 +72,8 @@ export interface ListOptions {
   tag?: string;
   /** Only this author's entries (64 hex). */
   author?: string;
+  /** Only entries linking to this host. */
+  host?: string;
   limit?: number;
   cursor?: string;
 }
@@ -334,6 +336,10 @@ export class SqlReplicaStore implements ReplicaStore {
     if (options.author !== undefined && options.author !== '') {
       where.push('e.author = @author');
       params.author = options.author;
+    }
+    if (options.host !== undefined && options.host !== '') {
+      where.push('e.host = @host');
+      params.host = options.host.toLowerCase();
     }
     if (options.tag !== undefined && options.tag !== '') {
       where.push('e.id IN (SELECT id FROM entry_tags WHERE tag = @tag)');
