@@ -3,7 +3,7 @@
 // entries that match (100 at first, more on request), so a large replica opens as fast as a small one.
 import { useRouter } from 'next/navigation';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { useEntries, useNodeState } from '@/lib/client/context';
+import { NEW_POST_MS, useEntries, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
 import { EntryCard } from './EntryCard';
 import { LabelGate } from './LabelGate';
@@ -59,7 +59,13 @@ const PAGE = 100;
  */
 const REDRAW_MS = 500;
 
-function useThrottled<T>(value: T, ms: number): T {
+/** Whether `next` puts at the top an entry posted just now that `shown` does not have there. */
+function newPostOnTop(next: EntryViewDoc[] | undefined, shown: EntryViewDoc[] | undefined): boolean {
+  const top = next?.[0];
+  return top !== undefined && top.id !== shown?.[0]?.id && top.createdAt > Date.now() - NEW_POST_MS;
+}
+
+function useThrottled<T>(value: T, ms: number, urgent: (next: T, shown: T) => boolean = () => false): T {
   const [shown, setShown] = useState(value);
   const last = useRef(0);
   useEffect(() => {
@@ -68,12 +74,15 @@ function useThrottled<T>(value: T, ms: number): T {
       setShown(value);
     };
     const wait = last.current + ms - Date.now();
-    if (wait <= 0) {
+    // A new post goes to the top at once, whatever else keeps arriving (a catch-up, a flood that
+    // honest relays passed on); the throttle is for the rest.
+    if (wait <= 0 || urgent(value, shown)) {
       show();
       return;
     }
     const t = setTimeout(show, wait);
     return () => clearTimeout(t);
+    // `shown` and `urgent` are read, not reasons to run again.
   }, [value, ms]);
   return shown;
 }
@@ -100,7 +109,7 @@ export function Feed({ initial = [], scope = NO_SCOPE }: { initial?: readonly En
   // task, while the server-rendered entries or earlier ones stay on screen. Only when there is nothing
   // to show yet are the first entries drawn in the render that receives them (on a cold start they are
   // the page, and the throttle's effect would wait behind IndexedDB work).
-  const deferred = useDeferredValue(useThrottled(latest, REDRAW_MS));
+  const deferred = useDeferredValue(useThrottled(latest, REDRAW_MS, newPostOnTop));
   const nothingShown = (deferred === undefined || deferred.length === 0) && initial.length === 0;
   const local = nothingShown ? latest : deferred;
   const entries = useMemo(() => mergeWithInitial(local, initial), [local, initial]);

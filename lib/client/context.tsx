@@ -2,7 +2,6 @@
 // React access to the node: a provider that starts it, and hooks for entries, peers and actions.
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { MangoQuerySelector } from 'rxdb/plugins/core';
-import { asyncScheduler, throttleTime } from 'rxjs';
 import type { EntryViewDoc } from '../storage/rxdb-schema';
 import type { PeerSummary } from '../protocol/sync-engine';
 import type { SignalingStatus } from '../discovery/signaling-client';
@@ -81,6 +80,9 @@ export interface EntryFilter {
   host?: string;
 }
 
+/** Posted within this long: a new post someone is waiting to see, not history a catch-up brings. */
+export const NEW_POST_MS = 60_000;
+
 /** How often, at most, the feed is refreshed while entries are being written. */
 const FEED_REFRESH_MS = 250;
 
@@ -131,9 +133,26 @@ export function useEntries(filter: EntryFilter): { entries: EntryViewDoc[] | und
       );
     };
     refresh();
-    const sub = db.entries.eventBulks$.pipe(throttleTime(FEED_REFRESH_MS, asyncScheduler, { leading: true, trailing: true })).subscribe(refresh);
+    // At most every FEED_REFRESH_MS, except that a bulk holding an entry posted just now (not history
+    // from a catch-up, which arrives oldest first) is read at once.
+    let last = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = () => {
+      timer = undefined;
+      last = Date.now();
+      refresh();
+    };
+    const sub = db.entries.eventBulks$.subscribe((bulk) => {
+      const now = Date.now();
+      const fresh = bulk.events.some((e) => (e.documentData as { createdAt?: number } | undefined)?.createdAt !== undefined && (e.documentData as { createdAt: number }).createdAt > now - NEW_POST_MS);
+      if (fresh || now - last >= FEED_REFRESH_MS) {
+        if (timer !== undefined) clearTimeout(timer);
+        run();
+      } else if (timer === undefined) timer = setTimeout(run, last + FEED_REFRESH_MS - now);
+    });
     return () => {
       cancelled = true;
+      if (timer !== undefined) clearTimeout(timer);
       sub.unsubscribe();
     };
   }, [db, limit, tag, author, host, words]);
