@@ -4,11 +4,11 @@
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
-import type { EntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
 import { parseMagnetUri } from '@/lib/core/magnet';
 import { useNode } from '@/lib/client/context';
-import { ConfirmDialog } from './ConfirmDialog';
+import { AuthorActions } from './AuthorActions';
+import { DeleteEntryDialog } from './DeleteEntryDialog';
 import { EntryEditor } from './EntryEditor';
 import { PreviewImage } from './PreviewImage';
 import { MuteMenu, type OnMute } from './MuteMenu';
@@ -110,16 +110,7 @@ export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; 
           <button type="button" onClick={copy}>
             {copied ? 'Copied' : 'Copy magnet'}
           </button>
-          {mine && (
-            <>
-              <button type="button" onClick={() => setEditing(true)}>
-                Edit
-              </button>
-              <button type="button" className="danger" onClick={() => setConfirming(true)}>
-                Delete
-              </button>
-            </>
-          )}
+          {mine && <AuthorActions onEdit={() => setEditing(true)} onDelete={() => setConfirming(true)} />}
           {!entry.deleted && <ReportButton entryId={entry.id} />}
           {!entry.deleted && onMute !== undefined && <MuteMenu author={entry.author} host={entry.host} tags={entry.tags} mine={mine} onMute={onMute} />}
         </span>
@@ -129,18 +120,7 @@ export function EntryCard({ entry, now, onTag, onMute }: { entry: EntryViewDoc; 
           {failure}
         </p>
       )}
-      {confirming && node !== undefined && (
-        <ConfirmDialog
-          title="Delete entry?"
-          message={`“${entry.title}” will be deleted for everyone. This cannot be undone.`}
-          confirmLabel="Delete"
-          onCancel={() => setConfirming(false)}
-          onConfirm={() => {
-            setConfirming(false);
-            node.replication.remove(entry.id as EntryId).catch((err: unknown) => setFailure(`Could not delete: ${String(err)}`));
-          }}
-        />
-      )}
+      {confirming && <DeleteEntryDialog id={entry.id} title={entry.title} onClose={() => setConfirming(false)} onFailure={setFailure} />}
     </article>
   );
 }

@@ -6,8 +6,11 @@ import type { EntryView } from '@/lib/crdt/entry-view';
 import { isEntryId } from '@/lib/core/ids';
 import { safeHref } from '@/lib/core/link';
 import { parseMagnetUri, type ParsedMagnet } from '@/lib/core/magnet';
-import { useEntry, useNodeState } from '@/lib/client/context';
+import { useEntry, useNode, useNodeState } from '@/lib/client/context';
 import type { EntryViewDoc } from '@/lib/storage/rxdb-schema';
+import { AuthorActions } from './AuthorActions';
+import { DeleteEntryDialog } from './DeleteEntryDialog';
+import { EntryEditor } from './EntryEditor';
 import { formatBytes } from './format';
 import { PreviewImage } from './PreviewImage';
 import { ReportButton } from './ReportButton';
@@ -114,6 +117,10 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
   const state = useNodeState();
   const local = useEntry(isEntryId(id) ? id : '');
   const [copied, setCopied] = useState(false);
+  const node = useNode();
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [failure, setFailure] = useState<string | undefined>();
   const entry = newest(local, initial);
   if (!isEntryId(id)) return <p className="empty">This is not an entry link.</p>;
   if (entry === undefined) {
@@ -124,6 +131,16 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
       <article className="entry-page">
         <h1>Deleted entry</h1>
         <p>The author deleted this entry.</p>
+      </article>
+    );
+  }
+  // The author edits what their own replica holds (the server's copy may be older).
+  const mine = node !== undefined && local !== null && local !== undefined && node.replication.author === entry.author;
+  if (editing && mine) {
+    return (
+      <article className="entry-page">
+        <h1>Edit entry</h1>
+        <EntryEditor entry={local} onDone={() => setEditing(false)} />
       </article>
     );
   }
@@ -201,8 +218,15 @@ export function EntryPage({ id, initial }: { id: string; initial?: EntryView }) 
       </dl>
       <div className="actions start entry-page-report">
         <ShareActions id={entry.id} title={entry.title} />
+        {mine && <AuthorActions onEdit={() => setEditing(true)} onDelete={() => setConfirming(true)} />}
         <ReportButton entryId={entry.id} />
       </div>
+      {failure !== undefined && (
+        <p className="form-error" role="alert">
+          {failure}
+        </p>
+      )}
+      {confirming && <DeleteEntryDialog id={entry.id} title={entry.title} onClose={() => setConfirming(false)} onFailure={setFailure} />}
     </article>
   );
 }

@@ -3,8 +3,8 @@
 // Ed25519 by the author's key, the entry ID from the creating change) without trusting the instance.
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { expect, test } from './fixtures';
-import { entryIdOf, publish } from './helpers';
-import { makeEntry } from './support/app';
+import { SYNC_TIMEOUT, entryIdOf, expectArticle, publish } from './helpers';
+import { deleteDialog, field, makeEntry } from './support/app';
 
 interface SignedEntry {
   id: string;
@@ -52,4 +52,32 @@ test('the permalink copies its link and offers the signed entry, whose signature
   forged[0]! ^= 1;
   expect(verify(null, Buffer.from(creation.hash, 'hex'), key, forged)).toBe(false);
   expect((await fetch(`${server.url}/api/entries/${'0'.repeat(32)}/signed`)).status).toBe(404);
+});
+
+test('the author edits and deletes an entry from its permalink; others get neither button', async ({ openPeer, server }) => {
+  const [a, b] = await Promise.all([openPeer('A'), openPeer('B')]);
+  const entry = makeEntry('Edit from permalink');
+  const id = await entryIdOf(await publish(a, entry), entry.title);
+  await expectArticle(b, entry.title);
+
+  await b.page.goto(`${server.url}/e/${id}`);
+  await expect(b.page.getByRole('heading', { level: 1, name: entry.title })).toBeVisible();
+  // B's node is running (and holds the entry): had it been B's, Edit would show by now.
+  await expect(b.page.getByRole('status', { name: 'Signaling' })).toHaveText('online');
+  await expect(b.page.getByRole('button', { name: 'Report', exact: true })).toBeVisible();
+  await expect(b.page.getByRole('button', { name: 'Edit', exact: true }), 'not B’s entry').toHaveCount(0);
+
+  await a.page.goto(`${server.url}/e/${id}`);
+  await a.page.getByRole('button', { name: 'Edit', exact: true }).click();
+  const form = a.page.getByRole('form', { name: 'Edit entry' });
+  await field(form, 'title').fill(`${entry.title} (revised)`);
+  await form.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(a.page.getByRole('heading', { level: 1, name: `${entry.title} (revised)` })).toBeVisible();
+  await expect(b.page.getByRole('heading', { level: 1, name: `${entry.title} (revised)` }), 'B’s open permalink follows the edit').toBeVisible({ timeout: SYNC_TIMEOUT });
+
+  await a.page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await deleteDialog(a.page).getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(a.page.getByRole('heading', { level: 1, name: 'Deleted entry' })).toBeVisible();
+  await expect(b.page.getByRole('heading', { level: 1, name: 'Deleted entry' })).toBeVisible({ timeout: SYNC_TIMEOUT });
+  await expect.poll(async () => (await fetch(`${server.url}/api/entries/${id}/signed`)).status, { timeout: SYNC_TIMEOUT }).toBe(410);
 });
