@@ -13,7 +13,9 @@ import { sampleFields } from '../testing/samples';
 import { MemoryNetwork, type MemoryChannel } from '../transports/memory';
 import { encodeFrame } from './codec';
 import { decodeMessage, DEFLATE_CAPABILITY, encodeMessage, PROTOCOL_VERSION, type Message } from './messages';
+import { ReconSide } from './reconcile';
 import { Replica } from './replica';
+import { REPUSH_MS } from './session';
 import { SyncEngine } from './sync-engine';
 
 const T0 = 1_700_000_000_000;
@@ -201,5 +203,46 @@ describe('compressed changes', () => {
     expect(session.stats.reasons['bad-deflate']).toBe(5);
     expect(session.state).toBe('ready');
     expect(victim.store.writes).toBe(before);
+  });
+});
+
+describe('rounds opened by a hostile peer', () => {
+  it('cannot make us push the replica again and again: an entry goes whole at most once per REPUSH_MS', async () => {
+    const held = await Promise.all(Array.from({ length: 20 }, (_, i) => signedEntry(200 + i)));
+    const store = new MemoryStore();
+    for (const e of held) store.entries.set(e.id, e);
+    const clock = { now: T0 + 10_000_000 };
+    const replica = new Replica({ store, now: () => clock.now });
+    await replica.open();
+    const victim = new SyncEngine({ replica, peerId: 'f'.repeat(32) as PeerId, network: NETWORK, now: () => clock.now });
+    const net = new MemoryNetwork();
+    const attacker = '0'.repeat(32) as PeerId; // the smaller ID: it opens the rounds
+    const [victimEnd, rawEnd] = net.pair(victim.peerId, attacker);
+    victim.addChannel(victimEnd);
+    const pushed: string[] = [];
+    rawEnd.onMessage((m) => {
+      const d = decodeMessage(m);
+      if (d.ok && d.message.type === 'changes') pushed.push(...d.message.entries.map((e) => e.id));
+    });
+    const flush = async () => {
+      for (let k = 0; k < 5; k++) {
+        net.flush();
+        await victim.whenIdle();
+      }
+    };
+    rawEnd.send(encodeMessage({ type: 'hello', protocol: PROTOCOL_VERSION, peerId: attacker, network: NETWORK, capabilities: ['recon-1'] }));
+    await flush();
+    // Each a new round claiming to hold nothing: a few bytes asking for everything.
+    const emptyRound = (round: number) => encodeMessage({ type: 'recon', round, ranges: new ReconSide([]).initiate().ranges });
+    for (let round = 1; round <= 10; round++) {
+      rawEnd.send(emptyRound(round));
+      await flush();
+    }
+    expect(pushed.length, 'the replica, once').toBe(held.length);
+    expect(new Set(pushed).size).toBe(held.length);
+    clock.now += REPUSH_MS;
+    rawEnd.send(emptyRound(11));
+    await flush();
+    expect(pushed.length, 'once more, after REPUSH_MS').toBe(2 * held.length);
   });
 });

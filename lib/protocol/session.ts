@@ -3,7 +3,7 @@
 // the protocol is dropped and counted; past a threshold the session says goodbye and closes.
 //
 // What reconciliation finds is acted on per message: entries the peer lacks entirely are pushed at
-// once (their whole history, through sendChanges; at most once per entry version per session, so a
+// once (their whole history, through sendChanges; at most once per entry version per REPUSH_MS, so a
 // peer cannot make us resend the replica by opening rounds), and entries held at another version go
 // through the flow-controlled `heads` requests. Entries we lack entirely are the peer's to push: we
 // know only their short items, not their IDs.
@@ -77,6 +77,9 @@ const PUSH_BATCH = 1024;
 const MAX_NAMED_CHANGES = 16;
 /** What this side speaks besides the base protocol. */
 const RECON_CAPABILITY = 'recon-2';
+
+/** How soon an entry pushed whole may be pushed whole again, unchanged, in a later round. */
+export const REPUSH_MS = 30_000;
 
 /** Gossip waiting for the push budget, per session, at most. */
 const MAX_OUT_QUEUE = 4_096;
@@ -164,12 +167,12 @@ export class SyncSession {
   /** Entries reconciliation found at another version, until their request is sent. */
   private readonly askedByRecon = new Set<EntryId>();
   /**
-   * Entries pushed whole to the peer in this reconciliation round, with the heads digest they had: a
-   * round names an entry once, but a reply may cross a push still in flight. Cleared with each new
-   * round, so an entry the peer deferred and then forgot (admission.ts) is pushed again when the next
-   * round shows it still lacks it; the peer's credit for that round covers it.
+   * Entries pushed whole to the peer, with the heads digest they had and when. Pushed again only once
+   * REPUSH_MS have passed: a peer that opens round after round cannot make us resend the replica more
+   * than that often, and an entry it deferred and then forgot (admission.ts) comes again with a later
+   * round that shows it still lacks it, under that round's credit.
    */
-  private readonly pushed = new Map<EntryId, string>();
+  private readonly pushed = new Map<EntryId, { digest: string; at: number }>();
   private inbox: Promise<void> = Promise.resolve();
   /** Ingests of received `changes` still running (each followed by a pump). */
   private readonly ingesting = new Set<Promise<void>>();
@@ -242,7 +245,6 @@ export class SyncSession {
     if (this.state !== 'ready' || !this.initiates) return;
     this.recon = this.freshRecon();
     this.requested.clear();
-    this.pushed.clear();
     this.round++;
     this.send({ type: 'recon', round: this.round, ranges: this.recon.initiate().ranges });
   }
@@ -361,10 +363,12 @@ export class SyncSession {
   private async pushEntries(ids: readonly EntryId[]): Promise<void> {
     const replica = this.host.replica;
     const fresh: EntryId[] = [];
+    const now = this.now();
     for (const id of ids) {
       const digest = replica.digestOf(id);
-      if (digest === undefined || this.pushed.get(id) === digest || this.host.withholds(id)) continue;
-      this.pushed.set(id, digest);
+      const before = this.pushed.get(id);
+      if (digest === undefined || (before?.digest === digest && now - before.at < REPUSH_MS) || this.host.withholds(id)) continue;
+      this.pushed.set(id, { digest, at: now });
       fresh.push(id);
     }
     for (let k = 0; k < fresh.length && this.state !== 'closed'; k += PUSH_BATCH) {
@@ -548,7 +552,6 @@ export class SyncSession {
           this.round = msg.round;
           this.recon = this.freshRecon();
           this.requested.clear();
-          this.pushed.clear();
         }
         const side = this.recon;
         let reply;
