@@ -7,6 +7,8 @@ import { quiesce } from '../testing/convergence-sim';
 import { createSimPeer, type SimPeer } from '../testing/sim-peer';
 import { seededRng } from '../testing/rng';
 import { sampleFields } from '../testing/samples';
+import { createEntry } from '../crdt/entry-doc';
+import { signChange } from '../crdt/envelope';
 import { BROWSER_LIMITS, type AdmissionLimits } from './admission';
 
 const small: AdmissionLimits = { ...BROWSER_LIMITS, peerBurst: 20, peerPerSecond: 2, peerOverflow: 20 };
@@ -155,6 +157,33 @@ describe('admission in the engine', () => {
     }
     await quiesce(net, [receiver, a!, b!]);
     expect(receiver.store.views().map((v) => v.title).sort()).toEqual(['post 0', 'post 1', 'post 2']);
+    expect(receiver.engine.admission.status().deferred).toBe(0);
+  });
+
+  it('does not spend an author’s budget on changes someone else signed in their name', async () => {
+    const limits: AdmissionLimits = { ...BROWSER_LIMITS, authorPerHour: 2, authorBurst: 2, authorOnCatchUp: true };
+    const rng = seededRng(9);
+    const receiver = await createSimPeer('receiver', rng, Date.now, 'test', { limits, engineClock: Date.now });
+    const [forger, honest] = await Promise.all(['forger', 'honest'].map((n) => createSimPeer(n, rng, Date.now, 'test', { limits: { ...limits, authorPerHour: 0 }, engineClock: Date.now })));
+    const net = new MemoryNetwork();
+    connect(net, receiver, forger!);
+    connect(net, receiver, honest!);
+    await quiesce(net, [receiver, forger!, honest!]);
+    // Entries in the honest author's name, signed with the forger's key: refused as bad signatures.
+    const victim = honest!.signer;
+    const forged = [];
+    for (let i = 0; i < 2; i++) {
+      const made = createEntry(sampleFields({ title: `forged ${i}` }), victim.author, victim.actor, Date.now());
+      forged.push({ id: made.id, changes: [await signChange(forger!.signer, made.change)] });
+    }
+    forger!.engine.readyPeers()[0]!.sendChanges(forged);
+    await quiesce(net, [receiver, forger!, honest!]);
+    expect(receiver.store.views()).toHaveLength(0);
+    expect(sessionTo(receiver, forger!)?.stats.reasons['bad-signature']).toBe(2);
+    // The author's own two posts still fit the budget of two.
+    for (let i = 0; i < 2; i++) await honest!.engine.create(victim, sampleFields({ title: `genuine ${i}` }));
+    await quiesce(net, [receiver, forger!, honest!]);
+    expect(receiver.store.views().map((v) => v.title).sort()).toEqual(['genuine 0', 'genuine 1']);
     expect(receiver.engine.admission.status().deferred).toBe(0);
   });
 

@@ -174,6 +174,12 @@ export class Admission<S> {
   private readonly waiting = new Map<EntryId, { from: S; author: AuthorKey | undefined; at: number }>();
   /** Entries asked for again with their author's token already taken. */
   private readonly prepaid = new Set<EntryId>();
+  /**
+   * Entries whose author's token was taken and that are not stored yet. A token is taken before the
+   * signature is checked, so one that fails gives its token back: changes signed by someone else
+   * in an author's name must not spend that author's budget.
+   */
+  private readonly charged = new Map<EntryId, AuthorKey>();
 
   constructor(
     readonly limits: AdmissionLimits,
@@ -191,7 +197,23 @@ export class Admission<S> {
     if (this.limits.authorPerHour <= 0) return true;
     const now = this.now();
     if (now - createdMs > this.limits.freshMs) return true;
-    return this.bucketOf(author).take(now);
+    if (!this.bucketOf(author).take(now)) return false;
+    this.charge(id, author);
+    return true;
+  }
+
+  /** The entry was refused (a bad signature, an invalid entry): its author's token, if taken, goes back. */
+  refused(id: EntryId): void {
+    const author = this.charged.get(id);
+    if (author === undefined) return;
+    this.charged.delete(id);
+    this.authors.get(author)?.giveBack();
+  }
+
+  private charge(id: EntryId, author: AuthorKey): void {
+    this.charged.set(id, author);
+    // Bounded: an entry that never settles either way is forgotten with the oldest.
+    while (this.charged.size > this.limits.deferredMax) this.charged.delete(this.charged.keys().next().value!);
   }
 
   /** Remembers a deferred entry to ask `from` for again; past the bound, the oldest is forgotten. */
@@ -204,6 +226,7 @@ export class Admission<S> {
   /** Held now (by any route): nothing to ask for again. */
   settled(id: EntryId): void {
     this.waiting.delete(id);
+    this.charged.delete(id);
   }
 
   /** Forgets what a closed session was to be asked for (the next reconciliation finds it again). */
@@ -230,6 +253,7 @@ export class Admission<S> {
       if (limited) {
         this.bucketOf(w.author as AuthorKey).take(now);
         this.prepaid.add(id);
+        this.charge(id, w.author as AuthorKey);
       }
       this.waiting.delete(id);
       let list = out.get(w.from);

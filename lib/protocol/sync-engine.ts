@@ -88,7 +88,7 @@ export class SyncEngine implements SessionHost {
    * (a post gossiped directly and relayed by an instance); charged twice, an honest author's budget
    * ran out at half its size (bench/spam-flood.ts).
    */
-  private readonly admitting = new Map<EntryId, number>();
+  private readonly admitting = new Set<EntryId>();
   private readonly bans = new Map<string, { until: number; strikes: number }>();
   private readonly history: PeerSummary[] = [];
   private readonly now: () => number;
@@ -290,13 +290,15 @@ export class SyncEngine implements SessionHost {
     const charged: EntryId[] = [];
     const admitted = this.admit(from, unseen, solicited, charged);
     if (admitted.length === 0) return;
-    for (const id of charged) this.admitting.set(id, (this.admitting.get(id) ?? 0) + 1);
     this.pending++;
     this.emit('activity');
     try {
       const outcome = await this.replica.applyRemote(admitted);
       for (const v of outcome.views) this.admission.settled(v.id);
-      for (const r of outcome.rejected) from.countRejected(r.reason);
+      for (const r of outcome.rejected) {
+        from.countRejected(r.reason);
+        this.admission.refused(r.id);
+      }
       from.stats.changesAccepted += outcome.accepted.reduce((n, e) => n + e.changes.length, 0);
       if (outcome.rejected.length > 0) {
         this.log.warn('rejected changes', { peer: from.remotePeerId, reasons: outcome.rejected.map((r) => r.reason) });
@@ -308,11 +310,7 @@ export class SyncEngine implements SessionHost {
         await from.requestMissing(outcome.incomplete);
       }
     } finally {
-      for (const id of charged) {
-        const n = (this.admitting.get(id) ?? 1) - 1;
-        if (n > 0) this.admitting.set(id, n);
-        else this.admitting.delete(id);
-      }
+      for (const id of charged) this.admitting.delete(id);
       this.settledCount++;
       this.pending--;
       this.emit('activity');
@@ -348,6 +346,8 @@ export class SyncEngine implements SessionHost {
         this.admission.defer(e.id, from, author);
         continue;
       }
+      // Charged once: a second copy, in this batch or another still being stored, is not new.
+      this.admitting.add(e.id);
       charged.push(e.id);
       out.push(e);
     }
