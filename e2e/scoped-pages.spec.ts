@@ -34,6 +34,9 @@ test('tag, author and site pages list the right entries, without JavaScript and 
     }
     expect((await page.goto(`${server.url}/a/not-a-key`))?.status()).toBe(404);
     expect((await page.goto(`${server.url}/t/${encodeURIComponent('<b>')}`))?.status()).toBe(404);
+    expect((await page.goto(`${server.url}/t/%E0%A4%A`))?.status(), 'a malformed escape').toBe(404);
+    expect((await page.goto(`${server.url}/d/%ZZ`))?.status(), 'a malformed escape').toBe(404);
+    expect((await page.goto(`${server.url}/e/%ZZ`))?.status(), 'a malformed escape').toBe(404);
     await page.context().close();
   });
 

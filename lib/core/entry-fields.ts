@@ -35,6 +35,11 @@ export interface EntryDraft {
 
 const TAG = /^[\p{L}\p{N}][\p{L}\p{N}_.+-]*$/u;
 
+/** Whether `s` is a tag as entries store it (normalised: lower case, within the length limit). */
+export function isTag(s: string): boolean {
+  return s.length <= LIMITS.tagChars && s === s.toLowerCase() && TAG.test(s);
+}
+
 /** Splits "Rust, #wasm , p2p" into normalised tags; duplicates removed, order kept. */
 export function splitTags(input: string): string[] {
   const out: string[] = [];

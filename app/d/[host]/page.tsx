@@ -2,7 +2,7 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { ScopedPage } from '@/components/ScopedPage';
-import { scopeMetadata } from '@/lib/server/scope-metadata';
+import { scopeMetadata, scopeParam } from '@/lib/server/scope-metadata';
 import { getServerRuntime } from '@/lib/server/runtime';
 import { toViewDoc } from '@/lib/storage/view-doc';
 
@@ -10,10 +10,7 @@ type Params = { params: Promise<{ host: string }> };
 
 const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
-async function hostOf(params: Params['params']): Promise<string | undefined> {
-  const raw = decodeURIComponent((await params).host).toLowerCase();
-  return HOST.test(raw) ? raw : undefined;
-}
+const hostOf = async (params: Params['params']) => scopeParam((await params).host, (s) => HOST.test(s));
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const host = await hostOf(params);

@@ -2,18 +2,14 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { ScopedPage } from '@/components/ScopedPage';
-import { scopeMetadata } from '@/lib/server/scope-metadata';
+import { isTag } from '@/lib/core/entry-fields';
+import { scopeMetadata, scopeParam } from '@/lib/server/scope-metadata';
 import { getServerRuntime } from '@/lib/server/runtime';
 import { toViewDoc } from '@/lib/storage/view-doc';
 
 type Params = { params: Promise<{ tag: string }> };
 
-const TAG = /^[\p{L}\p{N}][\p{L}\p{N}_.+-]{0,31}$/u;
-
-async function tagOf(params: Params['params']): Promise<string | undefined> {
-  const raw = decodeURIComponent((await params).tag).toLowerCase();
-  return TAG.test(raw) ? raw : undefined;
-}
+const tagOf = async (params: Params['params']) => scopeParam((await params).tag, isTag);
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const tag = await tagOf(params);
